@@ -1,0 +1,1 @@
+"""The `era` command line."""

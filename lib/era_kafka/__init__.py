@@ -1,0 +1,1 @@
+"""Kafka client configuration, topic administration and topic reading (confluent-kafka)."""

@@ -1,0 +1,1 @@
+"""Classifier service: CARC/RARC knowledge base and the classifier stream."""

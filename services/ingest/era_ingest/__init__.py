@@ -1,0 +1,1 @@
+"""Ingest service: parses X12 835 files and publishes one event per adjustment."""

@@ -1,0 +1,1 @@
+"""Router service: fans classified adjustments out to the work topics."""
