@@ -1,0 +1,65 @@
+# ERA pipeline: 835 remittance files → classified, routed work on Apache Kafka.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCAL_KAFKA := $(BIN)/python deploy/kafka/local_kafka.py
+export ERA_RUN_DIR ?= $(CURDIR)/var/run
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the package with its dev tools
+
+run: setup ## run everything in the foreground: Kafka, topics, services; Ctrl-C stops all
+	@deploy/local/pipeline.sh run
+
+up: setup ## the same as run, in the background (logs and pid files in var/)
+	@deploy/local/pipeline.sh up
+
+down: ## stop everything `make up` started (Kafka data is kept)
+	@deploy/local/pipeline.sh down
+
+reset: down ## stop everything and delete the local Kafka data and var/run
+	@$(LOCAL_KAFKA) reset 2>/dev/null || rm -rf var/kafka
+	@rm -rf var/run
+
+kafka-up: setup ## start only the local Kafka broker (background)
+	@$(LOCAL_KAFKA) start
+
+topics: setup ## create every pipeline topic (idempotent)
+	@$(BIN)/era topics create
+
+test: setup ## run the whole suite: unit + integration against a real Kafka broker
+	$(BIN)/pytest
+
+test-unit: setup ## run only the unit tests (no broker)
+	$(BIN)/pytest -m unit
+
+test-integration: setup ## run only the integration tests (real broker)
+	$(BIN)/pytest -m integration
+
+lint: setup ## ruff (lint + format check) and mypy (strict)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: setup ## format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: bench-parse ## every benchmark, each figure next to its baseline from the same run
+
+bench-parse: setup ## era parse vs pyx12 on the same generated file (adjustments/s)
+	$(BIN)/python bench/parse_bench.py
+
+.PHONY: help setup run up down reset kafka-up topics test test-unit test-integration lint fmt bench bench-parse

@@ -1,0 +1,139 @@
+"""Avro encoding of events on the wire, in two framings that readers tell apart by the first byte.
+
+* **Confluent framing** (``0x00`` + 4-byte big-endian schema id + Avro body) when a Schema
+  Registry is configured. Schemas are registered under the record's full name
+  (RecordNameStrategy), so one subject serves every topic that carries the record.
+* **Avro single-object encoding** (``0xC3 0x01`` + 8-byte little-endian CRC-64-AVRO fingerprint
+  of the writer schema's canonical form + Avro body) otherwise. The fingerprint is resolved
+  against ``schemas/`` and ``schemas/releases/``, so no registry is needed to read it.
+
+A reader decodes both and resolves the writer schema to the current reader schema.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any, Protocol
+
+import fastavro
+from confluent_kafka.schema_registry import Schema
+
+from era_contract.schemas import AvroSchema, SchemaCatalog, SchemaNotFoundError, default_catalog
+
+SINGLE_OBJECT_MAGIC = b"\xc3\x01"
+CONFLUENT_MAGIC = 0
+_SINGLE_OBJECT_HEADER = len(SINGLE_OBJECT_MAGIC) + 8
+_CONFLUENT_HEADER = 5
+
+
+class CodecError(ValueError):
+    """A record could not be encoded or decoded; the message says why."""
+
+
+class SchemaRegistry(Protocol):
+    """The part of ``confluent_kafka.schema_registry.SchemaRegistryClient`` the codec uses."""
+
+    def register_schema(self, subject_name: str, schema: Any) -> int: ...
+
+    def get_schema(self, schema_id: int) -> Any: ...
+
+
+class AvroCodec:
+    """Encodes records of one schema and decodes any known schema into it.
+
+    ``registry`` switches encoding to the Confluent framing; decoding accepts both framings
+    whatever it is (a Confluent-framed record needs a registry to be read).
+    """
+
+    def __init__(
+        self,
+        schema_name: str,
+        *,
+        catalog: SchemaCatalog | None = None,
+        registry: SchemaRegistry | None = None,
+    ) -> None:
+        self.catalog = catalog or default_catalog()
+        self.schema: AvroSchema = self.catalog.get(schema_name)
+        self.registry = registry
+        self._prefix = SINGLE_OBJECT_MAGIC + self.schema.fingerprint_bytes
+        self._registered_id: int | None = None
+        self._by_registry_id: dict[int, Any] = {}
+
+    @property
+    def name(self) -> str:
+        """Full name of the schema this codec writes."""
+        return self.schema.name
+
+    def _frame_prefix(self) -> bytes:
+        if self.registry is None:
+            return self._prefix
+        if self._registered_id is None:
+            schema = Schema(self.schema.canonical_form, "AVRO")
+            self._registered_id = self.registry.register_schema(self.schema.name, schema)
+        return struct.pack(">bI", CONFLUENT_MAGIC, self._registered_id)
+
+    def encode(self, record: dict[str, Any]) -> bytes:
+        """Serialize ``record`` with the framing configured for this codec."""
+        buffer = io.BytesIO()
+        buffer.write(self._frame_prefix())
+        try:
+            fastavro.schemaless_writer(buffer, self.schema.parsed, record)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CodecError(f"{self.schema.name}: cannot encode record: {exc}") from exc
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        """Deserialize ``data`` in either framing into a record of this codec's schema."""
+        if data[:2] == SINGLE_OBJECT_MAGIC:
+            writer = self._single_object_writer(data)
+            offset = _SINGLE_OBJECT_HEADER
+        elif data[:1] == b"\x00" and len(data) >= _CONFLUENT_HEADER:
+            writer = self._registry_writer(struct.unpack(">I", data[1:5])[0])
+            offset = _CONFLUENT_HEADER
+        else:
+            head = data[:4].hex() or "empty"
+            raise CodecError(
+                f"not an Avro record: expected 0xC301 (single-object) or 0x00 (Confluent)"
+                f" framing, found {head}"
+            )
+        reader = None if writer is self.schema.parsed else self.schema.parsed
+        try:
+            record = fastavro.schemaless_reader(io.BytesIO(data[offset:]), writer, reader)
+        except Exception as exc:  # fastavro raises many types for corrupt bodies
+            raise CodecError(f"{self.schema.name}: corrupt Avro body: {exc!r}") from exc
+        if not isinstance(record, dict):
+            raise CodecError(f"{self.schema.name}: decoded value is not a record")
+        return record
+
+    def _single_object_writer(self, data: bytes) -> Any:
+        if len(data) < _SINGLE_OBJECT_HEADER:
+            raise CodecError("truncated single-object header")
+        fingerprint = int.from_bytes(data[2:_SINGLE_OBJECT_HEADER], "little")
+        if fingerprint == self.schema.fingerprint:
+            return self.schema.parsed
+        try:
+            writer = self.catalog.writer_schema(fingerprint)
+        except SchemaNotFoundError as exc:
+            raise CodecError(str(exc)) from exc
+        if writer.name != self.schema.name:
+            raise CodecError(f"record is a {writer.name}, expected a {self.schema.name}")
+        return writer.parsed
+
+    def _registry_writer(self, schema_id: int) -> Any:
+        cached = self._by_registry_id.get(schema_id)
+        if cached is not None:
+            return cached
+        if self.registry is None:
+            raise CodecError(
+                f"record is Confluent-framed (schema id {schema_id}) but no schema registry"
+                " is configured (SCHEMA_REGISTRY_URL)"
+            )
+        try:
+            found = self.registry.get_schema(schema_id)
+        except Exception as exc:  # the registry client raises its own error types
+            raise CodecError(f"schema id {schema_id} not found in the registry: {exc}") from exc
+        parsed = fastavro.parse_schema(json.loads(found.schema_str))
+        self._by_registry_id[schema_id] = parsed
+        return parsed

@@ -1,0 +1,114 @@
+"""Pydantic models of the events: the typed view of ``schemas/*.avsc``.
+
+The services move plain dicts on the hot path; these models validate at the edges (tests, tools,
+downstream consumers written in Python). ``tests/era_contract/test_models.py`` fails if a model
+and its Avro schema disagree on a field's name, order, type or optionality.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["claim", "line", "provider"]
+Route = Literal["writeoff", "appeals", "patient_statements", "cob_rebill", "review"]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Adjustment(_Event):
+    """One CAS triplet (claim or line level) or PLB adjustment (provider level) of an ERA."""
+
+    event_id: str
+    file: str
+    implementation: str
+    interchange: str
+    functional_group: str
+    transaction: str
+    segment_no: int
+    payer_name: str | None = None
+    payer_id: str | None = None
+    payee_name: str | None = None
+    payee_npi: str | None = None
+    trace: str | None = None
+    remit_date: str | None = None
+    claim_id: str | None = None
+    claim_status: str | None = None
+    claim_charge: str | None = None
+    claim_paid: str | None = None
+    patient_responsibility: str | None = None
+    claim_filing_indicator: str | None = None
+    payer_claim_id: str | None = None
+    patient_name: str | None = None
+    member_id: str | None = None
+    level: Level
+    line: int | None = None
+    procedure: str | None = None
+    modifiers: list[str] = Field(default_factory=list)
+    units: str | None = None
+    line_charge: str | None = None
+    line_paid: str | None = None
+    allowed_amount: str | None = None
+    service_date: str | None = None
+    group_code: str | None = None
+    carc: str
+    amount: str
+    quantity: str | None = None
+    rarcs: list[str] = Field(default_factory=list)
+    plb_reference: str | None = None
+    reversal: bool
+    balance_error: str | None = None
+    ingested_at: int | None = None
+
+
+class ClassifiedAdjustment(Adjustment):
+    """An adjustment with its classification and, once routed, its route fields."""
+
+    category: str
+    action: str
+    route: Route
+    appealable: Literal["yes", "no", "conditional"]
+    who_pays: Literal["provider", "patient", "other_payer"]
+    patient_billable: bool
+    upstream_cause: str | None = None
+    rule_id: str
+    explanation: str
+    carc_description: str | None = None
+    rarc_descriptions: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    expected_amount: str | None = None
+    kb_version: str
+    rules_version: str
+    classified_at: int | None = None
+    appeal_deadline: str | None = None
+    follow_up_by: str | None = None
+    routed_at: int | None = None
+
+
+class DeadLetter(_Event):
+    """Why ingest rejected part of a file, or a worker could not process a record."""
+
+    dead_letter_id: str
+    service: str
+    reason: str
+    error_class: str
+    error_message: str
+    file: str | None = None
+    segment_no: int | None = None
+    interchange: str | None = None
+    transaction: str | None = None
+    source_topic: str | None = None
+    source_partition: int | None = None
+    source_offset: int | None = None
+    payload: bytes | None = None
+    occurred_at: int
+
+
+MODEL_BY_SCHEMA: dict[str, type[_Event]] = {
+    "era.events.Adjustment": Adjustment,
+    "era.events.ClassifiedAdjustment": ClassifiedAdjustment,
+    "era.events.DeadLetter": DeadLetter,
+}

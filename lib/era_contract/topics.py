@@ -1,0 +1,54 @@
+"""Topic names. Every name derives from a configurable prefix (default ``era``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROUTES: tuple[str, ...] = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    """The pipeline's topic names under one prefix."""
+
+    prefix: str = "era"
+
+    @property
+    def adjustments(self) -> str:
+        """Raw adjustments published by ingest."""
+        return f"{self.prefix}.adjustments"
+
+    @property
+    def classified(self) -> str:
+        """Adjustments with their classification."""
+        return f"{self.prefix}.adjustments.classified"
+
+    @property
+    def deadletter(self) -> str:
+        """Everything that could not be decoded, parsed or processed."""
+        return f"{self.prefix}.deadletter"
+
+    def route(self, route: str) -> str:
+        """The work topic of ``route``, e.g. ``era.route.patient-statements``."""
+        if route not in ROUTES:
+            raise ValueError(f"unknown route {route!r}; expected one of {', '.join(ROUTES)}")
+        return f"{self.prefix}.route.{route.replace('_', '-')}"
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """Route name → topic, for every route."""
+        return {route: self.route(route) for route in ROUTES}
+
+    def all(self) -> list[str]:
+        """Every topic the pipeline uses, in pipeline order."""
+        return [self.adjustments, self.classified, *self.routes.values(), self.deadletter]
+
+    def schema_for(self, topic: str) -> str:
+        """Full name of the Avro schema carried by ``topic``."""
+        if topic == self.adjustments:
+            return "era.events.Adjustment"
+        if topic == self.deadletter:
+            return "era.events.DeadLetter"
+        if topic == self.classified or topic in self.routes.values():
+            return "era.events.ClassifiedAdjustment"
+        raise ValueError(f"{topic!r} is not one of the pipeline's topics ({', '.join(self.all())})")

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from era_contract.topics import TopicNames
+
+pytestmark = pytest.mark.unit
+
+
+def test_default_topic_names_are_the_documented_ones() -> None:
+    assert TopicNames().all() == [
+        "era.adjustments",
+        "era.adjustments.classified",
+        "era.route.writeoff",
+        "era.route.appeals",
+        "era.route.patient-statements",
+        "era.route.cob-rebill",
+        "era.route.review",
+        "era.deadletter",
+    ]
+
+
+def test_prefix_applies_to_every_topic() -> None:
+    assert all(name.startswith("acme.") for name in TopicNames("acme").all())
+
+
+def test_unknown_route_and_topic_are_errors() -> None:
+    with pytest.raises(ValueError, match="unknown route"):
+        TopicNames().route("trash")
+    with pytest.raises(ValueError, match="not one of the pipeline's topics"):
+        TopicNames().schema_for("other.topic")
