@@ -1,0 +1,211 @@
+"""Deployment rules: re-map (payer, group, CARC[, RARC]) to an action and route (docs/rules.md).
+
+The file is CSV with the columns ``payer_id,group_code,carc,rarc,action,route,note``; ``#`` lines
+are comments. It is validated once at start: every problem is reported with the file, line and
+what was expected. A rule that would send a CO (or PI) amount to the patient is rejected here, and
+the classifier and router guard against it again at run time.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from era_classifier.kb import (
+    ACTION_ROUTE,
+    ACTIONS,
+    GROUPS,
+    NO_PATIENT_GROUPS,
+    ROUTES,
+    KnowledgeBase,
+)
+
+COLUMNS = ("payer_id", "group_code", "carc", "rarc", "action", "route", "note")
+ANY = "*"
+
+
+class OverrideError(ValueError):
+    """The rules file cannot be used. ``problems`` holds one ``file:line: what`` per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRule:
+    payer_id: str  # "*" = any payer
+    group_code: str  # CO/PR/OA/PI/CR or "*"
+    carc: str
+    rarc: str | None  # None = any remark codes
+    action: str
+    route: str
+    note: str = ""
+    line: int = 0
+    source: str = "<memory>"
+
+    @property
+    def rule_id(self) -> str:
+        return f"override:{Path(self.source).name}:{self.line}"
+
+    @property
+    def specificity(self) -> int:
+        return (
+            (4 if self.payer_id != ANY else 0)
+            + (2 if self.group_code != ANY else 0)
+            + (1 if self.rarc is not None else 0)
+        )
+
+
+@dataclass(frozen=True)
+class Overrides:
+    rules: tuple[OverrideRule, ...]
+    version: str = "none"
+    source: str = "<memory>"
+    warnings: tuple[str, ...] = ()
+    _by_carc: Mapping[str, tuple[OverrideRule, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[OverrideRule]] = {}
+        for rule in self.rules:
+            index.setdefault(rule.carc, []).append(rule)
+        # most specific first; file order breaks ties (sorted() is stable)
+        frozen = {k: tuple(sorted(v, key=lambda r: -r.specificity)) for k, v in index.items()}
+        object.__setattr__(self, "_by_carc", MappingProxyType(frozen))
+
+    def match(
+        self, payer_id: str | None, group_code: str, carc: str, rarcs: Sequence[str] = ()
+    ) -> OverrideRule | None:
+        for rule in self._by_carc.get(carc, ()):
+            if rule.payer_id not in (ANY, payer_id):
+                continue
+            if rule.group_code not in (ANY, group_code):
+                continue
+            if rule.rarc is not None and rule.rarc not in rarcs:
+                continue
+            return rule
+        return None
+
+
+def _check_row(
+    row: Mapping[str, str], where: str, kb: KnowledgeBase | None
+) -> tuple[OverrideRule | None, list[str], list[str]]:
+    problems: list[str] = []
+    warnings: list[str] = []
+    payer, group, carc = row["payer_id"], row["group_code"].upper(), row["carc"].upper()
+    rarc = row["rarc"].upper() or None
+    action, route = row["action"], row["route"]
+    if not payer:
+        problems.append(f"{where}: column payer_id: expected a payer id or *, got nothing")
+    if group not in (*GROUPS, ANY):
+        problems.append(
+            f"{where}: column group_code: expected one of {', '.join(GROUPS)} or *, got {group!r}"
+        )
+    if not carc:
+        problems.append(f"{where}: column carc: expected a claim adjustment reason code")
+    elif kb is not None and carc not in kb.carc:
+        warnings.append(f"{where}: carc {carc} is not in the knowledge base (kept as written)")
+    if kb is not None and rarc is not None and rarc not in kb.rarc:
+        warnings.append(f"{where}: rarc {rarc} is not in the knowledge base (kept as written)")
+    if action not in ACTIONS:
+        problems.append(
+            f"{where}: column action: expected one of {', '.join(ACTIONS)}, got {action!r}"
+        )
+    if not route and action in ACTIONS:
+        route = ACTION_ROUTE[action]
+    if route not in ROUTES:
+        problems.append(
+            f"{where}: column route: expected one of {', '.join(ROUTES)}, got {route!r}"
+        )
+    patient = route == "patient_statements" or action == "bill_patient"
+    if patient and (route != "patient_statements" or action != "bill_patient"):
+        problems.append(
+            f"{where}: action bill_patient and route patient_statements go together "
+            f"(got action {action!r}, route {route!r})"
+        )
+    if patient and group in (*NO_PATIENT_GROUPS, ANY):
+        problems.append(
+            f"{where}: a {group if group != ANY else 'CO (group *)'} amount is never billed to the "
+            "patient; this rule is rejected (a rule may send only PR, OA or CR to "
+            "patient_statements)"
+        )
+    if problems:
+        return None, problems, warnings
+    rule = OverrideRule(payer, group, carc, rarc, action, route, row["note"])
+    return rule, problems, warnings
+
+
+def parse_overrides(
+    text: str, source: str = "<memory>", kb: KnowledgeBase | None = None
+) -> Overrides:
+    """Validate a rules file; raise :class:`OverrideError` listing every problem."""
+    numbered = [
+        (i, ln)
+        for i, ln in enumerate(text.splitlines(), start=1)
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    if not numbered:
+        return Overrides((), "none", source)
+    header_line, header_text = numbered[0]
+    header = tuple(h.strip() for h in next(csv.reader([header_text])))
+    if header != COLUMNS:
+        raise OverrideError(
+            [
+                f"{source}:{header_line}: expected the header {','.join(COLUMNS)}, "
+                f"got {header_text!r}"
+            ]
+        )
+    problems: list[str] = []
+    warnings: list[str] = []
+    rules: list[OverrideRule] = []
+    seen: dict[tuple[str, str, str, str | None], int] = {}
+    for line, raw in numbered[1:]:
+        where = f"{source}:{line}"
+        values = next(csv.reader(io.StringIO(raw)))
+        if len(values) != len(COLUMNS):
+            problems.append(f"{where}: expected {len(COLUMNS)} columns, got {len(values)}")
+            continue
+        row = {k: v.strip() for k, v in zip(COLUMNS, values, strict=True)}
+        rule, row_problems, row_warnings = _check_row(row, where, kb)
+        problems += row_problems
+        warnings += row_warnings
+        if rule is None:
+            continue
+        key = (rule.payer_id, rule.group_code, rule.carc, rule.rarc)
+        if key in seen:
+            problems.append(
+                f"{where}: the same payer/group/carc/rarc is already ruled on line {seen[key]}"
+            )
+            continue
+        seen[key] = line
+        rules.append(
+            OverrideRule(
+                rule.payer_id,
+                rule.group_code,
+                rule.carc,
+                rule.rarc,
+                rule.action,
+                rule.route,
+                rule.note,
+                line,
+                source,
+            )
+        )
+    if problems:
+        raise OverrideError(problems)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return Overrides(tuple(rules), digest, source, tuple(warnings))
+
+
+def load_overrides(path: str | Path, kb: KnowledgeBase | None = None) -> Overrides:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise OverrideError([f"{path}: cannot read the rules file: {exc}"]) from exc
+    return parse_overrides(text, str(path), kb)
