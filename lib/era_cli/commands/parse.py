@@ -1,0 +1,144 @@
+"""`era parse FILE...`: parse 835 files and print their adjustments (no broker, no classifier).
+
+Exit status 0 only when every input parsed cleanly; otherwise 1, with one line per problem on
+stderr (``FILE:SEGMENT_NO: what was expected``) while the good adjustments still go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from typing import TextIO
+
+from era_ingest.x12 import ParsedTransaction, Problem, X12Error, parse_path
+
+TABLE_COLUMNS = ("file", "claim", "line", "group-carc", "amount", "procedure", "rarcs")
+_MAX_CELL = 40
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``parse`` subcommand."""
+    parser = subparsers.add_parser(
+        "parse",
+        help="parse X12 835 files and print one adjustment per CAS triplet / PLB adjustment",
+        description=(
+            "Parse X12 835 (ERA) files. Exit 0 only when every file parsed cleanly; otherwise "
+            "exit 1 with one 'FILE:SEGMENT: problem' line per problem on stderr."
+        ),
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="835 files to parse")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "table"),
+        default="table",
+        help="jsonl: one JSON object per adjustment; table: aligned columns with totals",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Parse every file named in ``args.files``; return the exit status."""
+    out = sys.stdout
+    transactions = _Transactions(args.files, sys.stderr)
+    if args.format == "jsonl":
+        _write_jsonl(transactions, out)
+    else:
+        _write_table(transactions, out)
+    out.flush()
+    return 0 if transactions.clean else 1
+
+
+class _Transactions:
+    """Iterates the accepted transaction sets of all files; reports problems on ``err``."""
+
+    def __init__(self, files: Iterable[str], err: TextIO) -> None:
+        self.files = files
+        self.err = err
+        self.clean = True
+
+    def __iter__(self) -> Iterator[ParsedTransaction]:
+        err = self.err
+        for name in self.files:
+            try:
+                for item in parse_path(name):
+                    if isinstance(item, Problem):
+                        self.report(item)
+                        continue
+                    for problem in item.problems:
+                        self.report(problem)
+                    yield item
+            except X12Error as exc:  # a parser bug: still one line, never a traceback
+                self.report(exc.problem)
+            err.flush()
+
+    def report(self, problem: Problem) -> None:
+        self.clean = False
+        self.err.write(f"{problem}\n")
+
+
+def _write_jsonl(transactions: _Transactions, out: TextIO) -> None:
+    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+    encode = encoder.encode
+    write = out.write
+    for txn in transactions:
+        if txn.adjustments:
+            write("\n".join([encode(adjustment) for adjustment in txn.adjustments]))
+            write("\n")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = ",".join(str(item) for item in value) if isinstance(value, list) else str(value)
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
+
+
+def _write_table(transactions: _Transactions, out: TextIO) -> None:
+    rows: list[tuple[str, ...]] = []
+    amount_total = Decimal(0)
+    by_level: dict[str, Decimal] = {}
+    for txn in transactions:
+        for adjustment in txn.adjustments:
+            group = adjustment["group_code"]
+            carc = str(adjustment["carc"])
+            rows.append(
+                (
+                    _cell(adjustment["file"]),
+                    _cell(adjustment["claim_id"]),
+                    _cell(adjustment["line"]),
+                    f"{group}-{carc}" if group else carc,
+                    _cell(adjustment["amount"]),
+                    _cell(adjustment["procedure"]),
+                    _cell(adjustment["rarcs"]),
+                ),
+            )
+            try:
+                amount = Decimal(str(adjustment["amount"]))
+            except InvalidOperation:  # pragma: no cover - the parser only emits decimals
+                continue
+            amount_total += amount
+            level = str(adjustment["level"])
+            by_level[level] = by_level.get(level, Decimal(0)) + amount
+    widths = [len(column) for column in TABLE_COLUMNS]
+    for row in rows:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
+    numeric = {2, 4}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.rjust(width) if index in numeric else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    write = out.write
+    write(line(TABLE_COLUMNS) + "\n")
+    write(line(tuple("-" * width for width in widths)) + "\n")
+    for row in rows:
+        write(line(row) + "\n")
+    write("\n")
+    summary = ", ".join(f"{level} {value}" for level, value in sorted(by_level.items()))
+    write(f"{len(rows)} adjustments, total amount {amount_total}")
+    write(f" ({summary})\n" if summary else "\n")

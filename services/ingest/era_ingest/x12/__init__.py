@@ -1,0 +1,78 @@
+"""Streaming X12 835 (ERA remittance advice) parser.
+
+``parse_path``/``parse_stream`` yield one :class:`ParsedTransaction` per accepted transaction set
+(ST..SE) and a :class:`Problem` per error. Adjustments are plain dicts with exactly the
+``Adjustment`` fields of docs/events.md (``ingested_at`` left ``None``): one per CAS triplet
+(claim and line level) and one per PLB adjustment pair (provider level).
+
+Policy decisions
+================
+
+Input layout
+    Delimiters are read from every ISA (element = byte after ``ISA``, ISA11 repetition when the
+    version is 00402 or later, ISA16 component, the character after ISA16 terminates segments);
+    ISA16 is found by counting separators, so unpadded ISA headers work. A UTF-8 BOM, CR/LF and
+    blanks around segments, blank lines, a newline as the only terminator, a missing final
+    terminator and several interchanges per file (each with its own delimiters) are accepted.
+    When the terminator is a newline, stray ``~`` around segments are stripped (TigerShark files
+    write ``\\n~SEG``). Text is UTF-8, or Latin-1 once a chunk is not valid UTF-8.
+    A file without an ISA header (for example one starting at ``ST``) is rejected whole with one
+    file-level Problem (segment 0), as are empty, binary and non-X12 files.
+Component separator
+    When SVC01/PLB03 do not contain the declared ISA16 but their 2-character qualifier is followed
+    by ``>``, ``:`` or ``^``, they are split on that character (LinuxForHealth samples declare
+    ``:`` and write ``HC>12345>26``). This is silent: it is not a problem.
+Streaming and memory
+    The file is read in 64 KiB chunks; segments are processed as they arrive. Adjustments of a
+    transaction set are held until its SE is checked, because a structurally broken set is
+    rejected whole: memory is bounded by the largest single transaction set, not by the file.
+Rejections (``Problem.rejected``)
+    A transaction set is rejected whole, with the file, segment number and reason, when it is
+    structurally broken: SE01 count or SE02 control number wrong, missing SE, ST01 not 835, no GS,
+    missing BPR/TRN/N1*PR/N1*PE, CLP01-04/SVC01-03/CAS/PLB required elements missing, a
+    number that is not a decimal, CAS/SVC/LQ/MOA outside their loop, a malformed segment id.
+    The other sets of the same file go on.
+Envelope trailers
+    GE01/GE02 and IEA01/IEA02 mismatches and missing GE/IEA are reported as error Problems; the
+    transaction sets already yielded stay valid (they were checked on their own SE). Control
+    numbers match when equal, or when both are all digits with the same value.
+Balancing (never rejects; ``balance_error`` sends the event to review)
+    Line: SVC02 - SVC03 = Σ line CAS. Claim: CLP03 - CLP04 = Σ claim CAS + Σ line CAS.
+    Transaction: BPR02 = Σ CLP04 - Σ PLB amounts. A line adjustment carries its line's reason,
+    else its claim's; claim adjustments carry the claim's reason; when the transaction does not
+    balance, every adjustment of the set still without a reason gets the transaction's. Each
+    imbalance is also a warning Problem in ``ParsedTransaction.problems`` (so lines without CAS,
+    which have no adjustment to carry it, are still reported). No line or adjustment is ever
+    invented to plug a difference.
+RARCs
+    Claim adjustments get the claim's MOA/MIA remark codes. Line adjustments get the line's
+    ``LQ*HE`` codes followed by the claim's MOA/MIA codes (a claim remark applies to every line of
+    the claim); ``LQ*RX`` (NCPDP reject codes) are not RARCs and are not included.
+Amounts and dates
+    Decimal strings exactly as in the file, only a leading ``+`` dropped; never ``float``.
+    ``units`` is ``"1"`` when SVC05 is absent. Dates that are not a calendar CCYYMMDD become
+    ``None`` with a warning. A line date is DTM*472, else DTM*150, else the claim's DTM*232.
+Event id
+    First 32 hex characters of SHA-256 over ISA06 and ISA08 (padding stripped), ISA13, GS06, ST02,
+    the segment's 1-based position inside its transaction set (ST = 1) and the 1-based triplet
+    (CAS) or pair (PLB) index, joined with the ASCII unit separator ``\\x1f`` and UTF-8 encoded.
+Other segments
+    Segments that are not 835 segments produce a warning and are skipped. SVC01 without a
+    procedure code keeps the raw value as ``procedure`` and warns.
+Names
+    ``Problem.file`` and ``ParsedTransaction.file`` are the name given to the parser (the path);
+    the adjustment field ``file`` is its base name.
+"""
+
+from .envelope import ParsedTransaction, parse_path, parse_stream
+from .problems import Problem, X12Error
+from .remittance import ADJUSTMENT_FIELDS
+
+__all__ = [
+    "ADJUSTMENT_FIELDS",
+    "ParsedTransaction",
+    "Problem",
+    "X12Error",
+    "parse_path",
+    "parse_stream",
+]

@@ -1,0 +1,635 @@
+"""The 835 loop walker: turns the segments of one transaction set into adjustment dicts.
+
+One adjustment per CAS triplet (claim loop 2100 and service line loop 2110) and per PLB
+adjustment pair. Adjustments are plain dicts with exactly the ``Adjustment`` fields of
+``docs/events.md`` (``ingested_at`` is left ``None``), in that order.
+
+Claim and line adjustments are built when their claim closes (next CLP/LX/PLB or SE), because the
+segments they copy fields from (NM1, MOA/MIA, LQ, AMT, DTM) follow the CAS segments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from decimal import Decimal
+
+from .problems import Problem
+from .validation import (
+    ZERO,
+    SegmentError,
+    claim_balance_error,
+    iso_date,
+    line_balance_error,
+    number,
+    optional_number,
+    total,
+    transaction_balance_error,
+)
+
+Adjustment = dict[str, object]
+# (segment_no, triplet index, group code, reason code, amount, quantity)
+CasItem = tuple[int, int, str, str, str, str | None]
+
+ADJUSTMENT_FIELDS: tuple[str, ...] = (
+    "event_id",
+    "file",
+    "implementation",
+    "interchange",
+    "functional_group",
+    "transaction",
+    "segment_no",
+    "payer_name",
+    "payer_id",
+    "payee_name",
+    "payee_npi",
+    "trace",
+    "remit_date",
+    "claim_id",
+    "claim_status",
+    "claim_charge",
+    "claim_paid",
+    "patient_responsibility",
+    "claim_filing_indicator",
+    "payer_claim_id",
+    "patient_name",
+    "member_id",
+    "level",
+    "line",
+    "procedure",
+    "modifiers",
+    "units",
+    "line_charge",
+    "line_paid",
+    "allowed_amount",
+    "service_date",
+    "group_code",
+    "carc",
+    "amount",
+    "quantity",
+    "rarcs",
+    "plb_reference",
+    "reversal",
+    "balance_error",
+    "ingested_at",
+)
+"""The Adjustment fields of docs/events.md, in schema order."""
+
+KNOWN_SEGMENTS = frozenset(
+    {
+        *("BPR", "NTE", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER", "RDM"),
+        *("LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT", "QTY", "SVC", "LQ"),
+        "PLB",
+    },
+)
+_ALT_COMPONENT_SEPARATORS = ">:^"
+_MOA_REMARKS = (3, 4, 5, 6, 7)
+_MIA_REMARKS = (5, 20, 21, 22, 23)
+_ID_SEPARATOR = "\x1f"
+
+
+def split_composite(value: str, component: str) -> list[str]:
+    """Split a composite element such as SVC01 or PLB03.
+
+    Pragmatic about senders whose ISA16 does not match what they write: when the declared
+    separator does not occur but the 2-character qualifier is followed by one of ``> : ^``, the
+    value is split on that character instead (LinuxForHealth samples write ``HC>12345>26`` while
+    declaring ``:``). This is not reported as a problem.
+    """
+    if component in value:
+        return value.split(component)
+    if len(value) > 3 and value[2] in _ALT_COMPONENT_SEPARATORS:
+        return value.split(value[2])
+    return [value]
+
+
+class _Line:
+    __slots__ = (
+        "allowed",
+        "balance_error",
+        "cas",
+        "charge",
+        "date",
+        "date_150",
+        "index",
+        "modifiers",
+        "paid",
+        "procedure",
+        "rarcs",
+        "segment_no",
+        "units",
+    )
+
+    def __init__(self, segment_no: int, index: int) -> None:
+        self.segment_no = segment_no
+        self.index = index
+        self.procedure: str | None = None
+        self.modifiers: list[str] = []
+        self.charge = "0"
+        self.paid = "0"
+        self.units = "1"
+        self.allowed: str | None = None
+        self.date: str | None = None
+        self.date_150: str | None = None
+        self.cas: list[CasItem] = []
+        self.rarcs: list[str] = []
+        self.balance_error: str | None = None
+
+
+class _Claim:
+    __slots__ = ("cas", "date", "fields", "lines", "rarcs", "segment_no")
+
+    def __init__(self, segment_no: int, fields: Adjustment) -> None:
+        self.segment_no = segment_no
+        self.fields = fields
+        self.cas: list[CasItem] = []
+        self.lines: list[_Line] = []
+        self.rarcs: list[str] = []
+        self.date: str | None = None
+
+
+Handler = Callable[["Remittance", int, list[str]], None]
+
+
+class Remittance:
+    """Walks one 835 transaction set (ST..SE) segment by segment.
+
+    Call :meth:`segment` for every segment between ST and SE (the envelope reader dispatches
+    through :data:`HANDLERS` directly for speed), then :meth:`finish` with the SE segment. Any
+    :class:`SegmentError` raised means the set is structurally broken and must be rejected whole.
+    """
+
+    HANDLERS: dict[str, Handler]
+
+    def __init__(
+        self,
+        *,
+        file_name: str,
+        base_name: str,
+        isa: list[str],
+        gs: list[str],
+        st: list[str],
+        st_segment_no: int,
+        component: str,
+    ) -> None:
+        self.file = file_name
+        self.st_segment_no = st_segment_no
+        self.component = component
+        self.interchange = isa[13]
+        self.transaction = st[2] if len(st) > 2 else ""
+        implementation = gs[8] if len(gs) > 8 and gs[8] else (st[3] if len(st) > 3 else "")
+        self.base: Adjustment = dict.fromkeys(ADJUSTMENT_FIELDS)
+        self.base.update(
+            file=base_name,
+            implementation=implementation,
+            interchange=self.interchange,
+            functional_group=gs[6],
+            transaction=self.transaction,
+            modifiers=[],
+            rarcs=[],
+            reversal=False,
+        )
+        self.id_prefix = _ID_SEPARATOR.join(
+            (isa[6].strip(), isa[8].strip(), isa[13], gs[6], self.transaction, ""),
+        )
+        self.adjustments: list[Adjustment] = []
+        self.problems: list[Problem] = []
+        self.claim: _Claim | None = None
+        self.line: _Line | None = None
+        self.loop = "header"
+        self.bpr_segment_no = 0
+        self.bpr_amount: str | None = None
+        self.seen: set[str] = set()
+        self.paid_total = ZERO
+        self.plb_total = ZERO
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def warn(self, segment_no: int, message: str) -> None:
+        """Record a problem that does not reject the transaction set."""
+        self.problems.append(
+            Problem(
+                self.file,
+                segment_no,
+                message,
+                "warning",
+                self.interchange,
+                self.transaction,
+            ),
+        )
+
+    def event_id(self, segment_no: int, index: int) -> str:
+        """Deterministic id: SHA-256 over sender, receiver, ISA13, GS06, ST02, position, index."""
+        key = f"{self.id_prefix}{segment_no - self.st_segment_no + 1}{_ID_SEPARATOR}{index}"
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    def date(self, segment_no: int, value: str, element: str) -> str | None:
+        """ISO date of an X12 date element; warns (and gives None) when it is not a date."""
+        converted = iso_date(value)
+        if converted is None and value:
+            self.warn(segment_no, f"{element}: expected a date CCYYMMDD, got {value!r}")
+        return converted
+
+    def segment(self, segment_no: int, elements: list[str]) -> None:
+        """Process one segment between ST and SE."""
+        HANDLERS.get(elements[0], Remittance.other)(self, segment_no, elements)
+
+    # -- transaction header --------------------------------------------------------------------
+
+    def bpr(self, segment_no: int, el: list[str]) -> None:
+        """BPR: payment amount (BPR02) and date (BPR16)."""
+        if len(el) < 3 or not el[2]:
+            raise SegmentError("BPR02: expected the total payment amount")
+        self.bpr_amount = number(el[2], "BPR02")
+        self.bpr_segment_no = segment_no
+        self.seen.add("BPR")
+        if len(el) > 16 and el[16]:
+            self.base["remit_date"] = self.date(segment_no, el[16], "BPR16")
+
+    def trn(self, segment_no: int, el: list[str]) -> None:
+        """TRN: reassociation trace number."""
+        if len(el) < 3 or not el[2]:
+            raise SegmentError("TRN02: expected the check or EFT trace number")
+        self.seen.add("TRN")
+        if self.base["trace"] is None:
+            self.base["trace"] = el[2]
+
+    def dtm(self, segment_no: int, el: list[str]) -> None:
+        """DTM: production date (405), claim dates (232), line dates (472/150)."""
+        qualifier = el[1] if len(el) > 1 else ""
+        value = el[2] if len(el) > 2 else ""
+        line = self.line
+        if line is not None:
+            if qualifier == "472":
+                line.date = self.date(segment_no, value, "DTM02")
+            elif qualifier == "150":
+                line.date_150 = self.date(segment_no, value, "DTM02")
+        elif self.claim is not None:
+            if qualifier == "232":
+                self.claim.date = self.date(segment_no, value, "DTM02")
+        elif qualifier == "405" and self.base["remit_date"] is None:
+            self.base["remit_date"] = self.date(segment_no, value, "DTM02")
+
+    def n1(self, segment_no: int, el: list[str]) -> None:
+        """N1: payer (PR) and payee (PE) identification."""
+        qualifier = el[1] if len(el) > 1 else ""
+        if self.claim is not None or self.loop == "provider":
+            raise SegmentError(f"N1*{qualifier}: expected in the transaction header, before LX/CLP")
+        name = el[2] if len(el) > 2 and el[2] else None
+        ident = el[4] if len(el) > 4 and el[4] else None
+        if qualifier == "PR":
+            self.loop = "payer"
+            self.seen.add("N1*PR")
+            self.base["payer_name"] = name
+            if ident is not None:
+                self.base["payer_id"] = ident
+        elif qualifier == "PE":
+            self.loop = "payee"
+            self.seen.add("N1*PE")
+            self.base["payee_name"] = name
+            self.base["payee_npi"] = ident
+        else:
+            self.loop = "header"
+
+    def ref(self, segment_no: int, el: list[str]) -> None:
+        """REF: only the payer's additional id (REF*2U) is used."""
+        if (
+            self.loop == "payer"
+            and len(el) > 2
+            and el[1] == "2U"
+            and self.base["payer_id"] is None
+            and el[2]
+        ):
+            self.base["payer_id"] = el[2]
+
+    # -- claims --------------------------------------------------------------------------------
+
+    def lx(self, segment_no: int, el: list[str]) -> None:
+        """LX: header number; closes the open claim."""
+        self.close_claim()
+        self.loop = "claims"
+
+    def clp(self, segment_no: int, el: list[str]) -> None:
+        """CLP: opens a claim (loop 2100)."""
+        self.close_claim()
+        self.loop = "claims"
+        if len(el) < 5:
+            el = el + [""] * (5 - len(el))
+        for position in (1, 2, 3, 4):
+            if not el[position]:
+                raise SegmentError(f"CLP{position:02d}: expected a value")
+        charge = number(el[3], "CLP03")
+        paid = number(el[4], "CLP04")
+        self.paid_total += Decimal(paid)
+        if len(el) < 8:
+            el = el + [""] * (8 - len(el))
+        fields: Adjustment = {
+            "claim_id": el[1],
+            "claim_status": el[2],
+            "claim_charge": charge,
+            "claim_paid": paid,
+            "patient_responsibility": optional_number(el[5], "CLP05"),
+            "claim_filing_indicator": el[6] or None,
+            "payer_claim_id": el[7] or None,
+            "patient_name": None,
+            "member_id": None,
+            "reversal": el[2] == "22",
+        }
+        self.claim = _Claim(segment_no, fields)
+
+    def nm1(self, segment_no: int, el: list[str]) -> None:
+        """NM1: patient (QC) name and member id; insured (IL) member id as fallback."""
+        claim = self.claim
+        if claim is None or len(el) < 2:
+            return
+        qualifier = el[1]
+        fields = claim.fields
+        if qualifier == "QC":
+            last = el[3] if len(el) > 3 else ""
+            first = el[4] if len(el) > 4 else ""
+            if last and first:
+                fields["patient_name"] = f"{last}, {first}"
+            else:
+                fields["patient_name"] = last or first or None
+            if len(el) > 9 and el[9]:
+                fields["member_id"] = el[9]
+        elif qualifier == "IL" and fields["member_id"] is None and len(el) > 9 and el[9]:
+            fields["member_id"] = el[9]
+
+    def moa(self, segment_no: int, el: list[str]) -> None:
+        """MOA/MIA: claim remark codes."""
+        claim = self.claim
+        if claim is None:
+            raise SegmentError(f"{el[0]}: expected inside a claim (after CLP)")
+        positions = _MOA_REMARKS if el[0] == "MOA" else _MIA_REMARKS
+        for position in positions:
+            if position < len(el) and el[position] and el[position] not in claim.rarcs:
+                claim.rarcs.append(el[position])
+
+    def cas(self, segment_no: int, el: list[str]) -> None:
+        """CAS: up to six (reason, amount, quantity) triplets of one group code."""
+        line = self.line
+        if line is not None:
+            target = line.cas
+        elif self.claim is not None:
+            target = self.claim.cas
+        else:
+            raise SegmentError("CAS: expected inside a claim (after CLP) or service line (SVC)")
+        size = len(el)
+        if size > 20:
+            raise SegmentError("CAS: expected at most 6 adjustment triplets (19 elements)")
+        group = el[1] if size > 1 else ""
+        if not group:
+            raise SegmentError("CAS01: expected a claim adjustment group code")
+        found = False
+        for position in range(2, size, 3):
+            reason = el[position]
+            amount = el[position + 1] if position + 1 < size else ""
+            quantity = el[position + 2] if position + 2 < size else ""
+            if not reason:
+                if amount or quantity:
+                    raise SegmentError(f"CAS{position:02d}: expected a reason code")
+                continue
+            if not amount:
+                raise SegmentError(f"CAS{position + 1:02d}: expected the amount for {reason}")
+            target.append(
+                (
+                    segment_no,
+                    (position + 1) // 3,
+                    group,
+                    reason,
+                    number(amount, f"CAS{position + 1:02d}"),
+                    number(quantity, f"CAS{position + 2:02d}") if quantity else None,
+                ),
+            )
+            found = True
+        if not found:
+            raise SegmentError("CAS02: expected at least one reason code and amount")
+
+    # -- service lines -------------------------------------------------------------------------
+
+    def svc(self, segment_no: int, el: list[str]) -> None:
+        """SVC: opens a service line (loop 2110)."""
+        claim = self.claim
+        if claim is None:
+            raise SegmentError("SVC: expected inside a claim (after CLP)")
+        self.close_line()
+        size = len(el)
+        if size < 4 or not el[1] or not el[2] or not el[3]:
+            raise SegmentError("SVC01-03: expected procedure, charge and payment")
+        line = _Line(segment_no, len(claim.lines) + 1)
+        parts = split_composite(el[1], self.component)
+        if len(parts) > 1 and parts[1]:
+            line.procedure = f"{parts[0]}:{parts[1]}"
+            line.modifiers = [part for part in parts[2:6] if part]
+        else:
+            line.procedure = el[1]
+            self.warn(segment_no, f"SVC01: expected qualifier and procedure code, got {el[1]!r}")
+        line.charge = number(el[2], "SVC02")
+        line.paid = number(el[3], "SVC03")
+        if size > 5 and el[5]:
+            line.units = number(el[5], "SVC05")
+        claim.lines.append(line)
+        self.line = line
+
+    def amt(self, segment_no: int, el: list[str]) -> None:
+        """AMT*B6: allowed amount of a service line."""
+        line = self.line
+        if line is not None and len(el) > 2 and el[1] == "B6":
+            line.allowed = number(el[2], "AMT02")
+
+    def lq(self, segment_no: int, el: list[str]) -> None:
+        """LQ*HE: remark codes of a service line."""
+        line = self.line
+        if line is None:
+            raise SegmentError("LQ: expected inside a service line (after SVC)")
+        if len(el) > 2 and el[1] == "HE" and el[2] and el[2] not in line.rarcs:
+            line.rarcs.append(el[2])
+
+    def close_line(self) -> None:
+        """Check the open line's balance."""
+        line = self.line
+        if line is None:
+            return
+        self.line = None
+        cas_total = ZERO
+        for item in line.cas:
+            cas_total += Decimal(item[4])
+        line.balance_error = line_balance_error(line.charge, line.paid, cas_total)
+        if line.balance_error is not None:
+            claim_id = self.claim.fields["claim_id"] if self.claim is not None else None
+            self.warn(
+                line.segment_no,
+                f"SVC (claim {claim_id}, line {line.index}): expected SVC02 - SVC03 to equal "
+                f"the line CAS total; {line.balance_error}",
+            )
+
+    def close_claim(self) -> None:
+        """Check the open claim's balance and build its adjustments."""
+        claim = self.claim
+        if claim is None:
+            return
+        self.close_line()
+        self.claim = None
+        fields = claim.fields
+        cas_total = total(item[4] for item in claim.cas)
+        for line in claim.lines:
+            cas_total += total(item[4] for item in line.cas)
+        charge, paid = str(fields["claim_charge"]), str(fields["claim_paid"])
+        claim_error = claim_balance_error(charge, paid, cas_total)
+        if claim_error is not None:
+            self.warn(
+                claim.segment_no,
+                f"CLP (claim {fields['claim_id']}): expected CLP03 - CLP04 to equal the claim "
+                f"and line CAS total; {claim_error}",
+            )
+        base = self.base.copy()
+        base.update(fields)
+        base["service_date"] = claim.date
+        self.claim_adjustments(claim, base, claim_error)
+        for line in claim.lines:
+            if line.cas:
+                self.line_adjustments(claim, line, base, claim_error)
+
+    def claim_adjustments(self, claim: _Claim, base: Adjustment, error: str | None) -> None:
+        """One adjustment per claim-level CAS triplet."""
+        append = self.adjustments.append
+        event_id = self.event_id
+        rarcs = claim.rarcs
+        for segment_no, index, group, reason, amount, quantity in claim.cas:
+            adjustment = base.copy()
+            adjustment["event_id"] = event_id(segment_no, index)
+            adjustment["segment_no"] = segment_no
+            adjustment["level"] = "claim"
+            adjustment["group_code"] = group
+            adjustment["carc"] = reason
+            adjustment["amount"] = amount
+            adjustment["quantity"] = quantity
+            adjustment["modifiers"] = []
+            adjustment["rarcs"] = rarcs.copy()
+            adjustment["balance_error"] = error
+            append(adjustment)
+
+    def line_adjustments(
+        self,
+        claim: _Claim,
+        line: _Line,
+        base: Adjustment,
+        claim_error: str | None,
+    ) -> None:
+        """One adjustment per CAS triplet of a service line."""
+        append = self.adjustments.append
+        event_id = self.event_id
+        line_base = base.copy()
+        line_base["level"] = "line"
+        line_base["line"] = line.index
+        line_base["procedure"] = line.procedure
+        line_base["units"] = line.units
+        line_base["line_charge"] = line.charge
+        line_base["line_paid"] = line.paid
+        line_base["allowed_amount"] = line.allowed
+        line_base["service_date"] = line.date or line.date_150 or claim.date
+        line_base["balance_error"] = line.balance_error or claim_error
+        rarcs = line.rarcs + [code for code in claim.rarcs if code not in line.rarcs]
+        modifiers = line.modifiers
+        for segment_no, index, group, reason, amount, quantity in line.cas:
+            adjustment = line_base.copy()
+            adjustment["event_id"] = event_id(segment_no, index)
+            adjustment["segment_no"] = segment_no
+            adjustment["modifiers"] = modifiers.copy()
+            adjustment["group_code"] = group
+            adjustment["carc"] = reason
+            adjustment["amount"] = amount
+            adjustment["quantity"] = quantity
+            adjustment["rarcs"] = rarcs.copy()
+            append(adjustment)
+
+    # -- provider level ------------------------------------------------------------------------
+
+    def plb(self, segment_no: int, el: list[str]) -> None:
+        """PLB: up to six provider-level adjustments (reason[:reference], amount)."""
+        self.close_claim()
+        self.loop = "provider"
+        size = len(el)
+        if size > 15:
+            raise SegmentError("PLB: expected at most 6 adjustment pairs (14 elements)")
+        if size < 5 or not el[1] or not el[2]:
+            raise SegmentError("PLB01-04: expected provider, fiscal period date and one adjustment")
+        for position in range(3, size, 2):
+            reason = el[position]
+            amount = el[position + 1] if position + 1 < size else ""
+            if not reason:
+                if amount:
+                    raise SegmentError(f"PLB{position:02d}: expected an adjustment reason code")
+                continue
+            if not amount:
+                raise SegmentError(f"PLB{position + 1:02d}: expected the amount for {reason}")
+            value = number(amount, f"PLB{position + 1:02d}")
+            self.plb_total += Decimal(value)
+            parts = split_composite(reason, self.component)
+            adjustment = self.base.copy()
+            adjustment["event_id"] = self.event_id(segment_no, (position - 1) // 2)
+            adjustment["segment_no"] = segment_no
+            adjustment["level"] = "provider"
+            adjustment["carc"] = parts[0]
+            adjustment["amount"] = value
+            adjustment["plb_reference"] = parts[1] if len(parts) > 1 and parts[1] else None
+            adjustment["modifiers"] = []
+            adjustment["rarcs"] = []
+            self.adjustments.append(adjustment)
+
+    # -- anything else -------------------------------------------------------------------------
+
+    def ignore(self, segment_no: int, el: list[str]) -> None:
+        """Known 835 segments that carry no adjustment field."""
+
+    def other(self, segment_no: int, el: list[str]) -> None:
+        """Segments that are not part of an 835: warn and skip; reject malformed ids."""
+        tag = el[0]
+        if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum() and tag.isupper()):
+            raise SegmentError(f"expected a segment identifier, got {tag[:20]!r}")
+        if tag not in KNOWN_SEGMENTS:
+            self.warn(segment_no, f"{tag}: not an 835 segment, ignored")
+
+    # -- end -----------------------------------------------------------------------------------
+
+    def finish(self, segment_no: int) -> None:
+        """Close the set at SE: required segments, last claim, BPR balance."""
+        for required in ("BPR", "TRN", "N1*PR", "N1*PE"):
+            if required not in self.seen:
+                raise SegmentError(f"expected a {required} segment in the transaction header")
+        self.close_claim()
+        if self.bpr_amount is None:
+            raise SegmentError("BPR02: expected the total payment amount")
+        error = transaction_balance_error(self.bpr_amount, self.paid_total, self.plb_total)
+        if error is not None:
+            self.warn(
+                self.bpr_segment_no,
+                f"BPR02: expected the total payment to equal the CLP04 total minus the PLB "
+                f"total; {error}",
+            )
+            for adjustment in self.adjustments:
+                if adjustment["balance_error"] is None:
+                    adjustment["balance_error"] = error
+
+
+HANDLERS: dict[str, Handler] = {
+    "CAS": Remittance.cas,
+    "SVC": Remittance.svc,
+    "CLP": Remittance.clp,
+    "NM1": Remittance.nm1,
+    "DTM": Remittance.dtm,
+    "AMT": Remittance.amt,
+    "REF": Remittance.ref,
+    "LQ": Remittance.lq,
+    "LX": Remittance.lx,
+    "MOA": Remittance.moa,
+    "MIA": Remittance.moa,
+    "PLB": Remittance.plb,
+    "BPR": Remittance.bpr,
+    "TRN": Remittance.trn,
+    "N1": Remittance.n1,
+}
+for _tag in KNOWN_SEGMENTS - HANDLERS.keys():
+    HANDLERS[_tag] = Remittance.ignore
+Remittance.HANDLERS = HANDLERS
