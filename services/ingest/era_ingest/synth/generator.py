@@ -64,9 +64,8 @@ def _plb(rng: random.Random, claims: list[Claim], trace: int) -> list[PlbAdjustm
     """Provider-level adjustments for a check, or none; amounts stay small against payments."""
     paid = max(sum(c.paid for c in claims), 0)
     out: list[PlbAdjustment] = []
-    if rng.random() >= 0.3:
-        return out
-    for _ in range(rng.choice((1, 1, 1, 2, 2, 3, 4, 7))):
+    count = rng.choice((1, 1, 1, 2, 2, 3, 4, 7)) if rng.random() < 0.3 else 0
+    for _ in range(count):
         code, sign = _PLB.pick(rng)
         amount = max(1, pct(paid, rng.randint(1, 12)) // 2 + rng.randint(0, 5000))
         ref: str | None
