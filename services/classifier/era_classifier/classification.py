@@ -215,12 +215,14 @@ class Classifier:
         group = str(adjustment.get("group_code") or "").strip().upper() or None
         raw_rarcs = adjustment.get("rarcs")
         rarcs = [str(r) for r in raw_rarcs] if isinstance(raw_rarcs, list | tuple) else []
-        entry = self.kb.carc.get(carc)
         if adjustment.get("level") == "provider":
+            # PLB reason codes are their own list: "72" here is not CARC 72.
+            entry = None
             decision = self._plb(carc)
             description = self.kb.plb[carc].description if carc in self.kb.plb else None
             group = None
         else:
+            entry = self.kb.carc.get(carc)
             decision = self._decide(adjustment, context, _Ids(carc, group, rarcs), entry)
             description = entry.description if entry is not None else None
         decision.route = decision.route or ACTION_ROUTE[decision.action]
