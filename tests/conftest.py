@@ -1,14 +1,17 @@
 """Test harness: a real Kafka broker for the session, unique topics and groups per test.
 
-The broker is the project's own local Kafka (``deploy/kafka/local_kafka.py``) on port 19092 with
-its data under ``var/test-kafka`` (wiped at session start), unless ``KAFKA_BOOTSTRAP_SERVERS`` names
-an existing cluster. A broker that cannot start fails the integration tests; nothing skips them.
+The broker is the project's own local Kafka (``deploy/kafka/local_kafka.py``) on two free
+loopback ports with its data under ``var/test-kafka/session-<pid>`` (deleted afterwards), unless
+``KAFKA_BOOTSTRAP_SERVERS`` names an existing cluster. A broker that cannot start fails the
+integration tests; nothing skips them.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +25,13 @@ from era_kafka.clients import admin_config
 from era_kafka.config import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_KAFKA_PORT = int(os.environ.get("ERA_TEST_KAFKA_PORT", "19092"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _local_kafka_module() -> Any:
@@ -43,16 +52,18 @@ def kafka_bootstrap() -> Iterator[str]:
         yield external
         return
     local_kafka = _local_kafka_module()
-    broker = local_kafka.LocalKafka(
-        ROOT / "var" / "test-kafka", TEST_KAFKA_PORT, TEST_KAFKA_PORT + 1
-    )
-    broker.reset()
+    homes = ROOT / "var" / "test-kafka"
+    for stale in homes.glob("session-*"):  # left behind by a killed session
+        stale_broker = local_kafka.LocalKafka(stale, 0, 0)
+        if stale_broker.pid() is None:
+            shutil.rmtree(stale, ignore_errors=True)
+    broker = local_kafka.LocalKafka(homes / f"session-{os.getpid()}", _free_port(), _free_port())
     try:
         broker.start(wait=120)
     except local_kafka.LocalKafkaError as exc:
         pytest.fail(f"the test broker did not start: {exc}", pytrace=False)
     yield broker.bootstrap
-    broker.stop()
+    broker.reset()
 
 
 @pytest.fixture
@@ -71,7 +82,7 @@ def topic_names(
     monkeypatch.setenv("ERA_TOPIC_PREFIX", prefix)
     names = TopicNames(prefix)
     config = admin_config(kafka_settings)
-    ensure_topics(config, names.all(), partitions=4, replication_factor=1)
+    ensure_topics(config, names.all(), partitions=4, replication_factor=1, configs=names.configs())
     yield names
     delete_topics(config, names.all())
 
@@ -133,3 +144,28 @@ def make_adjustment() -> Callable[..., dict[str, Any]]:
         return record
 
     return make
+
+
+def era_command(*args: str) -> list[str]:
+    """The argv that runs ``era ARGS`` with this interpreter."""
+    import sys
+
+    return [sys.executable, "-m", "era_cli.main", *args]
+
+
+@pytest.fixture
+def era_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for ``era`` subprocesses: the test's broker and topics (set by the
+    ``kafka_settings``/``topic_names`` fixtures), fast polling and no metrics port."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "ERA_INGEST_STABLE_SECONDS": "0.3",
+            "ERA_INGEST_POLL_SECONDS": "0.2",
+            "ERA_INGEST_METRICS_PORT": "0",
+            "ERA_CLASSIFIER_METRICS_PORT": "0",
+            "ERA_ROUTER_METRICS_PORT": "0",
+            "ERA_LOG_LEVEL": "INFO",
+        }
+    )
+    return env

@@ -35,13 +35,28 @@ class TopicNames:
         return f"{self.prefix}.route.{route.replace('_', '-')}"
 
     @property
+    def ingest_ledger(self) -> str:
+        """Compacted receipts of the files ingest committed (internal to ingest)."""
+        return f"{self.prefix}.ingest.files"
+
+    @property
     def routes(self) -> dict[str, str]:
         """Route name → topic, for every route."""
         return {route: self.route(route) for route in ROUTES}
 
     def all(self) -> list[str]:
-        """Every topic the pipeline uses, in pipeline order."""
-        return [self.adjustments, self.classified, *self.routes.values(), self.deadletter]
+        """Every topic the pipeline uses, in pipeline order, internal ones last."""
+        return [
+            self.adjustments,
+            self.classified,
+            *self.routes.values(),
+            self.deadletter,
+            self.ingest_ledger,
+        ]
+
+    def configs(self) -> dict[str, dict[str, str]]:
+        """Topic-level settings that differ from the broker's defaults."""
+        return {self.ingest_ledger: {"cleanup.policy": "compact"}}
 
     def schema_for(self, topic: str) -> str:
         """Full name of the Avro schema carried by ``topic``."""

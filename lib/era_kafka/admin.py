@@ -30,6 +30,7 @@ def ensure_topics(
     *,
     partitions: int,
     replication_factor: int,
+    configs: dict[str, dict[str, str]] | None = None,
     timeout: float = 30.0,
 ) -> list[TopicStatus]:
     """Create the topics that do not exist yet; existing ones are left as they are (idempotent).
@@ -44,7 +45,7 @@ def ensure_topics(
             name,
             num_partitions=partitions,
             replication_factor=replication_factor,
-            config={"min.insync.replicas": min_isr},
+            config={"min.insync.replicas": min_isr, **(configs or {}).get(name, {})},
         )
         for name in wanted
     ]

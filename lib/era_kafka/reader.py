@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
 
 from era_kafka.clients import consumer_config
 from era_kafka.config import KafkaSettings
@@ -93,15 +100,65 @@ def _record(message: Any) -> ConsumedRecord:
     )
 
 
-def end_offsets(kafka: KafkaSettings, topic: str) -> dict[int, int]:
-    """Partition → high watermark of ``topic``."""
-    consumer = Consumer(consumer_config(kafka, group_id=f"era-offsets-{uuid.uuid4().hex[:12]}"))
+def end_offsets(kafka: KafkaSettings, topic: str, *, committed: bool = True) -> dict[int, int]:
+    """Partition → end offset of ``topic``: the last stable offset (what read_committed readers
+    can reach) when ``committed``, else the high watermark (open transactions included)."""
+    isolation = "read_committed" if committed else "read_uncommitted"
+    consumer = Consumer(
+        consumer_config(
+            kafka,
+            group_id=f"era-offsets-{uuid.uuid4().hex[:12]}",
+            **{"isolation.level": isolation},
+        )
+    )
     try:
         metadata = consumer.list_topics(topic, timeout=10)
         result = {}
         for partition in metadata.topics[topic].partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            for attempt in range(20):
+                try:
+                    _, high = consumer.get_watermark_offsets(
+                        TopicPartition(topic, partition), timeout=10
+                    )
+                    break
+                except KafkaException:  # leader not known yet right after creation
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.25)
             result[partition] = high
         return result
+    finally:
+        consumer.close()
+
+
+def read_to_end(kafka: KafkaSettings, topic: str, *, timeout: float = 30.0) -> list[ConsumedRecord]:
+    """Every committed record of ``topic`` up to its current end (read_committed)."""
+    config = consumer_config(
+        kafka,
+        group_id=f"era-reader-{uuid.uuid4().hex[:12]}",
+        **{"enable.partition.eof": True},
+    )
+    consumer = Consumer(config)
+    try:
+        metadata = consumer.list_topics(topic, timeout=10)
+        described = metadata.topics.get(topic)
+        if described is None or described.error is not None:
+            raise TopicReadError(f"cannot read topic {topic}: not found")
+        pending = set(described.partitions)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in pending])
+        records: list[ConsumedRecord] = []
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise TopicReadError(f"{topic} not read to its end within {timeout:.0f}s")
+            for message in consumer.consume(500, timeout=0.5):
+                error = message.error()
+                if error is None:
+                    records.append(_record(message))
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(message.partition())
+                else:
+                    raise TopicReadError(f"error reading {topic}: {error}")
+        return records
     finally:
         consumer.close()

@@ -17,7 +17,9 @@ def test_default_topic_names_are_the_documented_ones() -> None:
         "era.route.cob-rebill",
         "era.route.review",
         "era.deadletter",
+        "era.ingest.files",
     ]
+    assert TopicNames().configs() == {"era.ingest.files": {"cleanup.policy": "compact"}}
 
 
 def test_prefix_applies_to_every_topic() -> None:

@@ -1,0 +1,257 @@
+"""Ingest wiring: parse a file and publish it to Kafka in one transaction.
+
+Delivery: an idempotent, transactional confluent-kafka producer publishes every adjustment of a
+file, its dead-letter records and a receipt in the ingest ledger (a compacted topic keyed by the
+file's SHA-256) in **one Kafka transaction**. A crash before the commit leaves nothing visible to
+read_committed consumers; the restarted service (same ``transactional.id``) fences the dead
+producer, which aborts its open transaction, and publishes the file again from the start. A crash
+after the commit but before the file was moved is caught by the ledger: the file is recognised
+as already published and only moved. So every adjustment of an accepted file is published
+exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import signal
+import socket
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from confluent_kafka import KafkaException, Producer
+
+from era_contract.topics import TopicNames
+from era_ingest.inbox import Inbox
+from era_ingest.metrics import IngestMetrics
+from era_ingest.records import FileReport, claim_key, dead_letter_for, file_digest
+from era_ingest.settings import IngestSettings
+from era_ingest.x12 import Problem, parse_path
+from era_kafka.clients import Codecs, producer_config
+from era_kafka.config import KafkaSettings
+from era_kafka.reader import read_to_end
+
+log = logging.getLogger("era.ingest")
+
+
+class IngestError(RuntimeError):
+    """A file could not be published; its transaction was aborted, nothing of it is visible.
+
+    ``retriable`` is true when Kafka refused (try again later), false when the file itself made
+    the parser fail unexpectedly (retrying would fail the same way).
+    """
+
+    def __init__(self, message: str, *, retriable: bool) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+def transactional_id_for(prefix: str, scope: str, paths: list[Path]) -> str:
+    """A stable transactional.id for one ingest scope (a watched inbox, or a set of inputs)."""
+    joined = "\n".join(sorted(str(p.resolve()) for p in paths))
+    digest = hashlib.sha256(f"{socket.gethostname()}\n{joined}".encode()).hexdigest()[:12]
+    return f"{prefix}-ingest-{scope}-{digest}"
+
+
+class IngestPublisher:
+    """Publishes ERA files, each in one Kafka transaction, at most once per file content."""
+
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        topics: TopicNames,
+        codecs: Codecs,
+        settings: IngestSettings,
+        metrics: IngestMetrics,
+        transactional_id: str,
+    ) -> None:
+        self.kafka = kafka
+        self.topics = topics
+        self.codecs = codecs
+        self.settings = settings
+        self.metrics = metrics
+        self.producer = Producer(
+            producer_config(
+                kafka,
+                transactional_id=transactional_id,
+                **{"transaction.timeout.ms": settings.transaction_timeout_ms},
+            )
+        )
+        self.ledger: dict[str, dict[str, Any]] = {}
+
+    def start(self) -> None:
+        """Fence any earlier producer with this id (aborting its open transaction), then load
+        the ledger of files already published."""
+        self.producer.init_transactions(60)
+        for record in read_to_end(self.kafka, self.topics.ingest_ledger):
+            if record.key is not None and record.value is not None:
+                self.ledger[record.key.decode()] = json.loads(record.value)
+        log.info("ingest ready: %d files in the ledger", len(self.ledger))
+
+    def publish(self, path: Path) -> FileReport:
+        """Parse and publish ``path``; returns its report. Raises :class:`IngestError` when
+        Kafka refused the transaction (nothing of the file is then visible)."""
+        started = time.perf_counter()
+        digest = file_digest(path)
+        report = FileReport(file=path.name, sha256=digest)
+        previous = self.ledger.get(digest)
+        if previous is not None:
+            report.duplicate_of = str(previous.get("file"))
+            report.outcome = str(previous.get("outcome"))
+            report.adjustments = int(previous.get("adjustments", 0))
+            self.metrics.files.labels("duplicate").inc()
+            return report
+        self.producer.begin_transaction()
+        try:
+            self._publish_contents(path, report, digest)
+            report.settle()
+            receipt = {**report.as_dict(), "committed_at": _now_ms()}
+            self.producer.produce(
+                self.topics.ingest_ledger, json.dumps(receipt).encode(), digest.encode()
+            )
+            self.producer.commit_transaction(self.settings.transaction_timeout_ms / 1000)
+        except (KafkaException, BufferError) as exc:
+            self._abort()
+            message = f"{path.name}: publishing failed, transaction aborted: {exc}"
+            raise IngestError(message, retriable=True) from exc
+        except Exception as exc:  # a parser bug must not leave the transaction open
+            self._abort()
+            message = f"{path.name}: internal error, transaction aborted: {exc!r}"
+            raise IngestError(message, retriable=False) from exc
+        self.ledger[digest] = receipt
+        self.metrics.files.labels(report.outcome).inc()
+        self.metrics.parse_seconds.observe(time.perf_counter() - started)
+        return report
+
+    def _publish_contents(self, path: Path, report: FileReport, digest: str) -> None:
+        size = path.stat().st_size
+        if size > self.settings.max_file_bytes:
+            problem = Problem(
+                str(path),
+                0,
+                f"file is {size} bytes, over the limit of {self.settings.max_file_bytes}"
+                " (ERA_INGEST_MAX_FILE_BYTES)",
+            )
+            report.add_problem(problem)
+            self._dead_letter(problem, "file_too_large", digest)
+            return
+        encode = self.codecs.adjustment.encode
+        produce = self._produce
+        topic = self.topics.adjustments
+        for item in parse_path(path):
+            if isinstance(item, Problem):
+                report.add_problem(item)
+                if item.rejected:
+                    report.transactions_rejected += 1
+                    self.metrics.transactions_rejected.inc()
+                    self._dead_letter(item, "rejected_transaction", digest)
+                elif item.segment_no == 0 and item.severity == "error":
+                    self._dead_letter(item, "unreadable_file", digest)
+                continue
+            report.transactions_accepted += 1
+            for problem in item.problems:
+                report.add_problem(problem)
+            counted: dict[tuple[str, str], int] = {}
+            for adjustment in item.adjustments:
+                adjustment["ingested_at"] = _now_ms()
+                produce(topic, encode(adjustment), claim_key(adjustment))
+                label = (str(adjustment.get("payer_id") or "unknown"), str(adjustment["level"]))
+                counted[label] = counted.get(label, 0) + 1
+            for (payer, level), count in counted.items():
+                self.metrics.adjustments.labels(payer, level).inc(count)
+            report.adjustments += len(item.adjustments)
+
+    def _produce(self, topic: str, value: bytes, key: bytes) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, value, key)
+                break
+            except BufferError:
+                self.producer.poll(0.05)
+        self.producer.poll(0)
+
+    def _dead_letter(self, problem: Problem, reason: str, digest: str) -> None:
+        record = dead_letter_for(problem, reason=reason, file_sha256=digest, now_ms=_now_ms())
+        self._produce(
+            self.topics.deadletter,
+            self.codecs.dead_letter.encode(record),
+            record["dead_letter_id"].encode(),
+        )
+        self.metrics.dead_letters.labels("ingest", reason).inc()
+
+    def _abort(self) -> None:
+        try:
+            self.producer.abort_transaction(30)
+        except KafkaException as exc:
+            log.error("abort_transaction failed: %s", exc)
+
+    def close(self) -> None:
+        """Flush and release the producer."""
+        self.producer.flush(10)
+
+
+class InboxWatcher:
+    """The drop-folder service: takes complete files, publishes each, files it away."""
+
+    def __init__(self, publisher: IngestPublisher, inbox: Inbox, poll_seconds: float) -> None:
+        self.publisher = publisher
+        self.inbox = inbox
+        self.poll_seconds = poll_seconds
+        self._stopping = False
+
+    def stop(self, *_: object) -> None:
+        """Ask the loop to stop after the current file."""
+        self._stopping = True
+
+    def run_once(self) -> list[FileReport]:
+        """Process every file that is ready now."""
+        reports = []
+        for path in self.inbox.ready():
+            if self._stopping:
+                break
+            try:
+                report = self.publisher.publish(path)
+            except IngestError as exc:
+                if exc.retriable:
+                    log.error("%s; the file stays in the inbox and is retried", exc)
+                    continue
+                log.error("%s; the file is moved to rejected/", exc)
+                report = FileReport(file=path.name, sha256="", outcome="rejected")
+                report.problems.append(f"error: {path.name}:0: {exc}")
+            rejected = report.outcome == "rejected"
+            target = self.inbox.finish(path, rejected=rejected, report=report.as_dict())
+            log.info(
+                "file %s: %s, %d adjustments, %d transaction sets rejected -> %s",
+                report.file,
+                report.outcome,
+                report.adjustments,
+                report.transactions_rejected,
+                target.parent.name,
+            )
+            reports.append(report)
+        return reports
+
+    def run(self, max_seconds: float | None = None) -> None:
+        """Poll until stopped (SIGTERM/SIGINT) or ``max_seconds`` have passed."""
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        while not self._stopping and (deadline is None or time.monotonic() < deadline):
+            self.run_once()
+            time.sleep(self.poll_seconds)
+
+
+def install_stop_handlers(watcher: InboxWatcher) -> None:
+    """SIGTERM and SIGINT finish the current file, then stop."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        watcher.stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,40 @@
+"""Prometheus metrics of the ingest service, on a registry the caller owns."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class IngestMetrics:
+    """Counters and histograms of files and adjustments (labels: low cardinality only)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.files = Counter(
+            "era_ingest_files_processed_total",
+            "ERA files processed, by outcome (accepted, partial, rejected, duplicate).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.adjustments = Counter(
+            "era_ingest_adjustments_published_total",
+            "Adjustments published to the adjustments topic, by payer id and level.",
+            ["payer", "level"],
+            registry=registry,
+        )
+        self.transactions_rejected = Counter(
+            "era_ingest_transaction_sets_rejected_total",
+            "835 transaction sets rejected whole.",
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "era_deadletter_records_total",
+            "Records written to the dead-letter topic, by service and reason.",
+            ["service", "reason"],
+            registry=registry,
+        )
+        self.parse_seconds = Histogram(
+            "era_ingest_file_seconds",
+            "Time to parse and publish one file, in seconds.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+            registry=registry,
+        )

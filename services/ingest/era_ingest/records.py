@@ -1,0 +1,97 @@
+"""What ingest publishes for a file, decided without Kafka: keys, dead-letter envelopes and the
+file report."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from era_ingest.x12 import Problem
+
+INGEST = "ingest"
+
+
+def claim_key(adjustment: dict[str, Any]) -> bytes:
+    """Partition key: every event of one claim (or one PLB of a payment) on one partition."""
+    payer = adjustment.get("payer_id") or ""
+    claim = adjustment.get("claim_id")
+    if claim is None:
+        claim = f"PLB:{adjustment.get('trace') or adjustment['transaction']}"
+    return f"{payer}|{claim}".encode()
+
+
+def file_digest(path: Path, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of the file's bytes (streamed): the identity of a file in the ingest ledger."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dead_letter_for(
+    problem: Problem, *, reason: str, file_sha256: str, now_ms: int
+) -> dict[str, Any]:
+    """The DeadLetter record of a rejected transaction set or an unreadable file."""
+    ident = f"{file_sha256}\x1f{problem.segment_no}\x1f{problem.transaction or ''}"
+    return {
+        "dead_letter_id": hashlib.sha256(ident.encode()).hexdigest()[:32],
+        "service": INGEST,
+        "reason": reason,
+        "error_class": "X12Problem",
+        "error_message": problem.message,
+        "file": Path(problem.file).name,
+        "segment_no": problem.segment_no,
+        "interchange": problem.interchange,
+        "transaction": problem.transaction,
+        "source_topic": None,
+        "source_partition": None,
+        "source_offset": None,
+        "payload": None,
+        "occurred_at": now_ms,
+    }
+
+
+@dataclass(slots=True)
+class FileReport:
+    """The outcome of one file, written beside it as ``<name>.report.json``."""
+
+    file: str
+    sha256: str
+    outcome: str = "accepted"
+    adjustments: int = 0
+    transactions_accepted: int = 0
+    transactions_rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+
+    def add_problem(self, problem: Problem) -> None:
+        """Record a problem (errors and warnings alike) in the report."""
+        self.problems.append(f"{problem.severity}: {problem}")
+
+    def settle(self) -> str:
+        """Decide the outcome from what was counted: accepted, partial or rejected."""
+        if self.duplicate_of is not None:
+            self.outcome = "duplicate"
+        elif self.transactions_rejected and self.transactions_accepted:
+            self.outcome = "partial"
+        elif self.transactions_rejected or not self.transactions_accepted:
+            self.outcome = "rejected"
+        else:
+            self.outcome = "accepted"
+        return self.outcome
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (no PHI: counts, positions and messages only)."""
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "outcome": self.outcome,
+            "adjustments": self.adjustments,
+            "transactions_accepted": self.transactions_accepted,
+            "transactions_rejected": self.transactions_rejected,
+            "problems": self.problems,
+            "duplicate_of": self.duplicate_of,
+        }

@@ -1,0 +1,29 @@
+"""Ingest service settings (``ERA_INGEST_`` prefix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseSettings):
+    """How the ingest service publishes files and watches its drop folder."""
+
+    model_config = SettingsConfigDict(env_prefix="ERA_INGEST_", extra="ignore")
+
+    transactional_id: str | None = Field(
+        default=None,
+        description="Kafka transactional.id; default derived from the inputs or the inbox path,"
+        " so a restarted ingest fences and aborts the transaction its crashed run left open.",
+    )
+    transaction_timeout_ms: int = Field(default=300_000, ge=1_000)
+    inbox: Path = Path("var/inbox")
+    poll_seconds: float = Field(default=1.0, gt=0)
+    stable_seconds: float = Field(
+        default=2.0, ge=0, description="a file is complete when unchanged for this long"
+    )
+    max_file_bytes: int = Field(default=2 * 1024**3, ge=1)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 8001

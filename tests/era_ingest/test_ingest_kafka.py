@@ -1,0 +1,202 @@
+"""The ingest service on a real broker: exactly the parsed events, once, even across kill -9."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from era_contract.codec import AvroCodec
+from era_contract.schemas import ADJUSTMENT, DEAD_LETTER
+from era_contract.topics import TopicNames
+from era_ingest.synth import generate
+from era_ingest.x12 import ParsedTransaction, Problem, parse_path
+from era_kafka.config import KafkaSettings
+from era_kafka.reader import end_offsets, read_topic
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "era-samples"
+
+
+def _era_command(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "era_cli.main", *args]
+
+
+def _expected(paths: list[Path]) -> tuple[Counter[str], int]:
+    """Event ids the parser gives for ``paths``, and how many dead-letter records ingest
+    should write for them (rejected sets and unreadable files)."""
+    ids: Counter[str] = Counter()
+    dead = 0
+    for path in paths:
+        for item in parse_path(path):
+            if isinstance(item, ParsedTransaction):
+                ids.update(a["event_id"] for a in item.adjustments)
+            elif isinstance(item, Problem) and (
+                item.rejected or (item.segment_no == 0 and item.severity == "error")
+            ):
+                dead += 1
+    return ids, dead
+
+
+def _published(kafka: KafkaSettings, topic: str, idle: float = 3.0) -> list[dict[str, Any]]:
+    codec = AvroCodec(ADJUSTMENT)
+    return [codec.decode(r.value) for r in read_topic(kafka, topic, idle_timeout=idle) if r.value]
+
+
+def test_ingest_publishes_exactly_the_parsed_adjustments_of_every_sample(
+    kafka_settings: KafkaSettings, topic_names: TopicNames, era_env: dict[str, str]
+) -> None:
+    samples = sorted(p for p in SAMPLES.iterdir() if p.name != "PROVENANCE.md" and p.is_file())
+    expected_ids, expected_dead = _expected(samples)
+    assert sum(expected_ids.values()) > 500
+
+    result = subprocess.run(
+        _era_command("ingest", *map(str, samples)),
+        env=era_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, "some samples are rejected, so the exit code must say so"
+    published = _published(kafka_settings, topic_names.adjustments)
+    assert Counter(e["event_id"] for e in published) == expected_ids
+    assert all(e["ingested_at"] and e["ingested_at"] > 1_700_000_000_000 for e in published)
+    dead = [
+        AvroCodec(DEAD_LETTER).decode(r.value)
+        for r in read_topic(kafka_settings, topic_names.deadletter, idle_timeout=2)
+        if r.value
+    ]
+    assert len(dead) == expected_dead > 0
+    assert {d["reason"] for d in dead} <= {"rejected_transaction", "unreadable_file"}
+
+    again = subprocess.run(
+        _era_command("ingest", *map(str, samples)),
+        env=era_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "already published" in again.stdout
+    assert len(_published(kafka_settings, topic_names.adjustments)) == len(published)
+
+
+def _watch(inbox: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        _era_command("ingest", "--watch", str(inbox)),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def test_kill_9_mid_file_then_restart_publishes_each_event_exactly_once(
+    kafka_settings: KafkaSettings,
+    topic_names: TopicNames,
+    era_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    staging = tmp_path / "big.835"
+    with staging.open("wb") as out:
+        summary = generate(out, seed=11, target_adjustments=40_000)
+    expected_ids, _ = _expected([staging])
+    assert len(expected_ids) == summary.adjustments
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.move(staging, inbox / "big.835")
+
+    first = _watch(inbox, era_env)
+    try:
+        _wait(
+            lambda: (
+                sum(end_offsets(kafka_settings, topic_names.adjustments, committed=False).values())
+                > 2000
+            ),
+            60,
+            "the first records of the open transaction",
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        _stop(first)
+    assert (inbox / "big.835").exists(), "the file must stay in the inbox until committed"
+    assert _published(kafka_settings, topic_names.adjustments, idle=2) == [], (
+        "nothing of a killed transaction may be visible to read_committed consumers"
+    )
+
+    second = _watch(inbox, era_env)
+    try:
+        _wait((inbox / "done" / "big.835").exists, 90, "the file to be done")
+    finally:
+        _stop(second)
+    published = Counter(e["event_id"] for e in _published(kafka_settings, topic_names.adjustments))
+    assert published == expected_ids
+    assert max(published.values()) == 1
+
+
+def test_kill_9_during_a_batch_loses_and_doubles_no_file(
+    kafka_settings: KafkaSettings,
+    topic_names: TopicNames,
+    era_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = []
+    for seed in range(4):
+        staging = tmp_path / f"batch-{seed}.835"
+        with staging.open("wb") as out:
+            generate(out, seed=100 + seed, target_adjustments=8_000)
+        files.append(staging)
+    expected_ids, _ = _expected(files)
+    for path in files:
+        shutil.move(path, inbox / path.name)
+
+    first = _watch(inbox, era_env)
+    try:
+        _wait(lambda: len(list((inbox / "done").glob("*.835"))) >= 1, 90, "a first file done")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        _stop(first)
+    done_before = len(list((inbox / "done").glob("*.835")))
+    assert done_before < 4, "the kill must land inside the batch"
+
+    second = _watch(inbox, era_env)
+    try:
+        _wait(lambda: len(list((inbox / "done").glob("*.835"))) == 4, 120, "all files done")
+    finally:
+        _stop(second)
+    published = Counter(e["event_id"] for e in _published(kafka_settings, topic_names.adjustments))
+    assert published == expected_ids
+    assert max(published.values()) == 1
+    assert not list((inbox / "rejected").iterdir())
