@@ -309,3 +309,10 @@ def test_unknown_remark_codes_are_described_and_flagged(classifier: Classifier, 
     assert result["rarc_descriptions"][0] == classifier.kb.rarc["M51"]
     assert result["rarc_descriptions"][1] == "(remark code not in the knowledge base)"
     assert "unknown_rarc" in result["flags"]
+
+
+def test_every_action_has_an_explanation() -> None:
+    from era_classifier.classification import _ADVICE
+    from era_classifier.kb import ACTIONS
+
+    assert set(ACTIONS) <= set(_ADVICE)

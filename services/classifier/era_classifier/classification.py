@@ -86,6 +86,8 @@ _ADVICE = {
     "review_and_decide": "review the plan's rules before writing off or billing anyone",
     "appeal": "denial; appeal if the payer is wrong, otherwise write off after review",
     "review": "needs a billing lead's review",
+    "review_hidden_denial": "treat it as a denial hidden in a contractual adjustment; review it",
+    "dispute_underpayment": "dispute the payment against the contracted fee",
 }
 
 
@@ -374,7 +376,7 @@ class Classifier:
             category,
             rule.action,
             rule.rule_id,
-            f"{label}: deployment rule{note} — {_ADVICE[rule.action]}.",
+            f"{label}: deployment rule{note} — {_ADVICE.get(rule.action, rule.action)}.",
             appealable,
             route=rule.route,
         )

@@ -118,7 +118,7 @@ def _check_row(
         )
     if not route and action in ACTIONS:
         route = ACTION_ROUTE[action]
-    if route not in ROUTES:
+    if route not in ROUTES and (route or action in ACTIONS):
         problems.append(
             f"{where}: column route: expected one of {', '.join(ROUTES)}, got {route!r}"
         )
