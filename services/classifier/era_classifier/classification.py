@@ -502,7 +502,7 @@ class Classifier:
     def _payer(decision: _Decision, group: str | None, entry: CarcEntry | None) -> tuple[str, bool]:
         if decision.action in _COB_ACTIONS:
             who = "other_payer"
-        elif group == "PR":
+        elif group == "PR" and "group_code_mismatch" not in decision.flags:
             who = "patient"
         elif group in NO_PATIENT_GROUPS or entry is None or group is None:
             who = "provider"
