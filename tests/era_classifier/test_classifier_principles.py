@@ -210,7 +210,8 @@ def test_impossible_pairings_go_to_review(
     assert result["route"] == "review"
     assert "group_code_mismatch" in result["flags"]
     assert result["patient_billable"] is False
-    assert result["who_pays"] == classifier.kb.carc[carc].who_pays
+    expected = "provider" if group in ("CO", "PI") else classifier.kb.carc[carc].who_pays
+    assert result["who_pays"] == expected
 
 
 def test_missing_group_code_on_a_cas_adj(classifier: Classifier, adj: Any) -> None:
