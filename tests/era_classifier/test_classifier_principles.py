@@ -289,6 +289,7 @@ def test_deactivated_code_used_after_its_stop_date_is_flagged(
         {"remit_date": "2006-12-29"},  # before the stop date
         {"remit_date": None},  # no date to judge by
         {"remit_date": "2020-05-01", "reversal": True, "amount": "-30.00"},  # derivative use
+        {"remit_date": "2020-05-01", "claim_status": "22", "amount": "-30.00"},  # CLP02 alone
     ],
 )
 def test_deactivated_code_is_not_flagged_when_use_was_legitimate(

@@ -1,8 +1,8 @@
 """Pure classification of ERA adjustments (ROUTING.md principles, in their order of precedence).
 
-``Classifier.classify(adjustment, context)`` maps one Adjustment event (a dict with the fields of
-docs/events.md) to the ClassifiedAdjustment fields it adds, and nothing else. No I/O, no Kafka:
-the knowledge base, fee schedule and deployment rules are loaded and validated before.
+``Classifier.classify(adjustment, claim_context)`` maps one Adjustment event (a dict with the
+fields of docs/events.md) to the ClassifiedAdjustment fields it adds, and nothing else. No I/O,
+no Kafka: the knowledge base, fee schedule and deployment rules are loaded and validated before.
 
 Decision order (first match wins, then the post-checks run on every result):
 
@@ -124,6 +124,11 @@ def _short(text: str, limit: int = 110) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
+def _is_reversal(adjustment: Mapping[str, object]) -> bool:
+    """CLP02 = 22: the claim reverses an earlier payment."""
+    return adjustment.get("reversal") is True or adjustment.get("claim_status") == "22"
+
+
 def _line_key(adjustment: Mapping[str, object]) -> int | None:
     line = adjustment.get("line")
     return line if isinstance(line, int) and adjustment.get("level") == "line" else None
@@ -210,7 +215,7 @@ class Classifier:
     # -- public API -------------------------------------------------------------------------
 
     def classify(
-        self, adjustment: Mapping[str, object], context: ClaimContext | None = None
+        self, adjustment: Mapping[str, object], claim_context: ClaimContext | None = None
     ) -> dict[str, object]:
         """The classification fields for one adjustment (only the fields the classifier adds)."""
         carc = str(adjustment.get("carc") or "").strip().upper()
@@ -225,7 +230,7 @@ class Classifier:
             group = None
         else:
             entry = self.kb.carc.get(carc)
-            decision = self._decide(adjustment, context, _Ids(carc, group, rarcs), entry)
+            decision = self._decide(adjustment, claim_context, _Ids(carc, group, rarcs), entry)
             description = entry.description if entry is not None else None
         decision.route = decision.route or ACTION_ROUTE[decision.action]
         self._post_checks(adjustment, decision, group, carc, entry)
@@ -433,7 +438,7 @@ class Classifier:
         if allowed >= expected - self.tolerance:
             return None
         amount = _dec(adjustment.get("amount"))
-        negative = bool(adjustment.get("reversal")) or (amount is not None and amount < 0)
+        negative = _is_reversal(adjustment) or (amount is not None and amount < 0)
         return _Decision(
             entry.category,
             "dispute_underpayment",
@@ -470,7 +475,8 @@ class Classifier:
         entry: CarcEntry | None,
     ) -> None:
         label = f"{group}-{carc}" if group else carc
-        if entry is not None and not adjustment.get("reversal"):
+        reversal = _is_reversal(adjustment)
+        if entry is not None and not reversal:
             remit = _iso(adjustment.get("remit_date"))
             if entry.used_after_stop(remit):
                 decision.flags.append("deactivated_code")
@@ -495,7 +501,7 @@ class Classifier:
                 "it to patient statements, so it goes to review."
             )
             decision.action, decision.route, decision.rule_id = "review", "review", "R1-co-guard"
-        if adjustment.get("reversal"):
+        if reversal:
             decision.explanation = "Reversal of an earlier payment: " + decision.explanation
 
     @staticmethod
