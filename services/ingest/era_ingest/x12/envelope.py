@@ -98,24 +98,27 @@ class _FileWalker:
         other = Remittance.other
         pending = self.pending
         envelope = _ENVELOPE
-        for segment_no, elements in self.reader:
-            tag = elements[0]
-            if txn is not None:
-                if tag not in envelope:
-                    if broken is None:
-                        try:
-                            handlers.get(tag, other)(txn, segment_no, elements)
-                        except SegmentError as exc:
-                            broken = (segment_no, str(exc))
-                    continue
-                self.close_transaction(txn, broken, segment_no, elements)
-                txn = broken = None
-            else:
-                txn, broken = self.envelope(segment_no, elements)
-            self.txn = txn
-            if pending:
-                yield from pending
-                pending.clear()
+        for first, block in self.reader.blocks():
+            segment_no = first - 1
+            for elements in block:
+                segment_no += 1
+                tag = elements[0]
+                if txn is not None:
+                    if tag not in envelope:
+                        if broken is None:
+                            try:
+                                handlers.get(tag, other)(txn, segment_no, elements)
+                            except SegmentError as exc:
+                                broken = (segment_no, str(exc))
+                        continue
+                    self.close_transaction(txn, broken, segment_no, elements)
+                    txn = broken = None
+                else:
+                    txn, broken = self.envelope(segment_no, elements)
+                self.txn = txn
+                if pending:
+                    yield from pending
+                    pending.clear()
 
     def close_transaction(
         self,
@@ -183,10 +186,21 @@ class _FileWalker:
     ) -> tuple[Remittance | None, tuple[int, str] | None]:
         """Handle a segment outside any transaction set; may open one (ST)."""
         tag = el[0]
+        if self.isa is None and tag != "ISA":
+            if not self.stray_reported:
+                self.stray_reported = True
+                self.problem(
+                    segment_no,
+                    f"expected ISA (start of an interchange) after IEA, got {tag[:20]!r}",
+                )
+            return None, None
         if tag not in _ENVELOPE:
             if not self.stray_reported:
                 self.stray_reported = True
-                self.problem(segment_no, f"expected ST (start of a transaction set), got {tag!r}")
+                self.problem(
+                    segment_no,
+                    f"expected ST (start of a transaction set), got {tag[:20]!r}",
+                )
             return None, None
         self.stray_reported = False
         if tag == "ST":
@@ -238,7 +252,7 @@ class _FileWalker:
     ) -> tuple[Remittance | None, tuple[int, str] | None]:
         self.set_count += 1
         isa = self.isa
-        assert isa is not None  # the reader only yields segments after an ISA
+        assert isa is not None  # envelope() only opens sets inside an interchange
         gs = self.gs or ["GS", "", "", "", "", "", "", "", ""]
         reader_delimiters = self.reader.delimiters
         component = reader_delimiters.component if reader_delimiters is not None else ":"

@@ -12,24 +12,28 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from .problems import Problem
 from .validation import (
+    CONTEXT,
     ZERO,
     SegmentError,
+    add,
     claim_balance_error,
+    decimal,
     iso_date,
     line_balance_error,
     number,
     optional_number,
-    total,
     transaction_balance_error,
 )
 
 Adjustment = dict[str, object]
 # (segment_no, triplet index, group code, reason code, amount, quantity)
 CasItem = tuple[int, int, str, str, str, str | None]
+_NUMBER_CHARS = "0123456789.-+"
+create_decimal = CONTEXT.create_decimal
 
 ADJUSTMENT_FIELDS: tuple[str, ...] = (
     "event_id",
@@ -108,12 +112,15 @@ class _Line:
         "allowed",
         "balance_error",
         "cas",
+        "cas_total",
         "charge",
+        "charge_value",
         "date",
         "date_150",
         "index",
         "modifiers",
         "paid",
+        "paid_value",
         "procedure",
         "rarcs",
         "segment_no",
@@ -127,22 +134,44 @@ class _Line:
         self.modifiers: list[str] = []
         self.charge = "0"
         self.paid = "0"
+        self.charge_value = ZERO
+        self.paid_value = ZERO
         self.units = "1"
         self.allowed: str | None = None
         self.date: str | None = None
         self.date_150: str | None = None
         self.cas: list[CasItem] = []
+        self.cas_total = ZERO
         self.rarcs: list[str] = []
         self.balance_error: str | None = None
 
 
 class _Claim:
-    __slots__ = ("cas", "date", "fields", "lines", "rarcs", "segment_no")
+    __slots__ = (
+        "cas",
+        "cas_total",
+        "charge_value",
+        "date",
+        "fields",
+        "lines",
+        "paid_value",
+        "rarcs",
+        "segment_no",
+    )
 
-    def __init__(self, segment_no: int, fields: Adjustment) -> None:
+    def __init__(
+        self,
+        segment_no: int,
+        fields: Adjustment,
+        charge_value: Decimal,
+        paid_value: Decimal,
+    ) -> None:
         self.segment_no = segment_no
         self.fields = fields
+        self.charge_value = charge_value
+        self.paid_value = paid_value
         self.cas: list[CasItem] = []
+        self.cas_total = ZERO
         self.lines: list[_Line] = []
         self.rarcs: list[str] = []
         self.date: str | None = None
@@ -155,7 +184,7 @@ class Remittance:
     """Walks one 835 transaction set (ST..SE) segment by segment.
 
     Call :meth:`segment` for every segment between ST and SE (the envelope reader dispatches
-    through :data:`HANDLERS` directly for speed), then :meth:`finish` with the SE segment. Any
+    through :data:`HANDLERS` directly for speed), then :meth:`finish` at SE. Any
     :class:`SegmentError` raised means the set is structurally broken and must be rejected whole.
     """
 
@@ -198,7 +227,7 @@ class Remittance:
         self.line: _Line | None = None
         self.loop = "header"
         self.bpr_segment_no = 0
-        self.bpr_amount: str | None = None
+        self.payment: Decimal | None = None
         self.seen: set[str] = set()
         self.paid_total = ZERO
         self.plb_total = ZERO
@@ -227,7 +256,7 @@ class Remittance:
         """ISO date of an X12 date element; warns (and gives None) when it is not a date."""
         converted = iso_date(value)
         if converted is None and value:
-            self.warn(segment_no, f"{element}: expected a date CCYYMMDD, got {value!r}")
+            self.warn(segment_no, f"{element}: expected a date CCYYMMDD, got {value[:40]!r}")
         return converted
 
     def segment(self, segment_no: int, elements: list[str]) -> None:
@@ -240,7 +269,7 @@ class Remittance:
         """BPR: payment amount (BPR02) and date (BPR16)."""
         if len(el) < 3 or not el[2]:
             raise SegmentError("BPR02: expected the total payment amount")
-        self.bpr_amount = number(el[2], "BPR02")
+        self.payment = decimal(el[2], "BPR02")
         self.bpr_segment_no = segment_no
         self.seen.add("BPR")
         if len(el) > 16 and el[16]:
@@ -256,25 +285,28 @@ class Remittance:
 
     def dtm(self, segment_no: int, el: list[str]) -> None:
         """DTM: production date (405), claim dates (232), line dates (472/150)."""
-        qualifier = el[1] if len(el) > 1 else ""
-        value = el[2] if len(el) > 2 else ""
+        if len(el) < 3:
+            return
+        qualifier = el[1]
         line = self.line
         if line is not None:
             if qualifier == "472":
-                line.date = self.date(segment_no, value, "DTM02")
+                line.date = self.date(segment_no, el[2], "DTM02")
             elif qualifier == "150":
-                line.date_150 = self.date(segment_no, value, "DTM02")
+                line.date_150 = self.date(segment_no, el[2], "DTM02")
         elif self.claim is not None:
             if qualifier == "232":
-                self.claim.date = self.date(segment_no, value, "DTM02")
+                self.claim.date = self.date(segment_no, el[2], "DTM02")
         elif qualifier == "405" and self.base["remit_date"] is None:
-            self.base["remit_date"] = self.date(segment_no, value, "DTM02")
+            self.base["remit_date"] = self.date(segment_no, el[2], "DTM02")
 
     def n1(self, segment_no: int, el: list[str]) -> None:
         """N1: payer (PR) and payee (PE) identification."""
         qualifier = el[1] if len(el) > 1 else ""
-        if self.claim is not None or self.loop == "provider":
-            raise SegmentError(f"N1*{qualifier}: expected in the transaction header, before LX/CLP")
+        if self.claim is not None or self.loop in {"claims", "provider"}:
+            raise SegmentError(
+                f"N1*{qualifier[:3]}: expected in the transaction header, before LX/CLP",
+            )
         name = el[2] if len(el) > 2 and el[2] else None
         ident = el[4] if len(el) > 4 and el[4] else None
         if qualifier == "PR":
@@ -313,21 +345,19 @@ class Remittance:
         """CLP: opens a claim (loop 2100)."""
         self.close_claim()
         self.loop = "claims"
-        if len(el) < 5:
-            el = el + [""] * (5 - len(el))
-        for position in (1, 2, 3, 4):
-            if not el[position]:
-                raise SegmentError(f"CLP{position:02d}: expected a value")
-        charge = number(el[3], "CLP03")
-        paid = number(el[4], "CLP04")
-        self.paid_total += Decimal(paid)
         if len(el) < 8:
             el = el + [""] * (8 - len(el))
+        if not (el[1] and el[2] and el[3] and el[4]):
+            missing = next(n for n in (1, 2, 3, 4) if not el[n])
+            raise SegmentError(f"CLP{missing:02d}: expected a value")
+        charge = decimal(el[3], "CLP03")
+        paid = decimal(el[4], "CLP04")
+        self.paid_total = add(self.paid_total, paid)
         fields: Adjustment = {
             "claim_id": el[1],
             "claim_status": el[2],
-            "claim_charge": charge,
-            "claim_paid": paid,
+            "claim_charge": el[3][1:] if el[3][0] == "+" else el[3],
+            "claim_paid": el[4][1:] if el[4][0] == "+" else el[4],
             "patient_responsibility": optional_number(el[5], "CLP05"),
             "claim_filing_indicator": el[6] or None,
             "payer_claim_id": el[7] or None,
@@ -335,7 +365,7 @@ class Remittance:
             "member_id": None,
             "reversal": el[2] == "22",
         }
-        self.claim = _Claim(segment_no, fields)
+        self.claim = _Claim(segment_no, fields, charge, paid)
 
     def nm1(self, segment_no: int, el: list[str]) -> None:
         """NM1: patient (QC) name and member id; insured (IL) member id as fallback."""
@@ -368,20 +398,22 @@ class Remittance:
 
     def cas(self, segment_no: int, el: list[str]) -> None:
         """CAS: up to six (reason, amount, quantity) triplets of one group code."""
-        line = self.line
-        if line is not None:
-            target = line.cas
-        elif self.claim is not None:
-            target = self.claim.cas
-        else:
-            raise SegmentError("CAS: expected inside a claim (after CLP) or service line (SVC)")
+        holder: _Line | _Claim | None = self.line
+        if holder is None:
+            holder = self.claim
+            if holder is None:
+                raise SegmentError(
+                    "CAS: expected inside a claim (after CLP) or service line (after SVC)",
+                )
         size = len(el)
         if size > 20:
             raise SegmentError("CAS: expected at most 6 adjustment triplets (19 elements)")
         group = el[1] if size > 1 else ""
         if not group:
             raise SegmentError("CAS01: expected a claim adjustment group code")
-        found = False
+        target = holder.cas
+        before = len(target)
+        cas_total = holder.cas_total
         for position in range(2, size, 3):
             reason = el[position]
             amount = el[position + 1] if position + 1 < size else ""
@@ -390,21 +422,32 @@ class Remittance:
                 if amount or quantity:
                     raise SegmentError(f"CAS{position:02d}: expected a reason code")
                 continue
-            if not amount:
-                raise SegmentError(f"CAS{position + 1:02d}: expected the amount for {reason}")
+            if not amount or amount.strip(_NUMBER_CHARS) or len(amount) > 18:
+                raise SegmentError(
+                    f"CAS{position + 1:02d}: expected the decimal amount for {reason[:10]}, "
+                    f"got {amount[:40]!r}",
+                )
+            try:
+                cas_total = add(cas_total, create_decimal(amount))
+            except InvalidOperation:
+                raise SegmentError(
+                    f"CAS{position + 1:02d}: expected a decimal number, got {amount!r}",
+                ) from None
+            if amount[0] == "+":
+                amount = amount[1:]
             target.append(
                 (
                     segment_no,
                     (position + 1) // 3,
                     group,
                     reason,
-                    number(amount, f"CAS{position + 1:02d}"),
+                    amount,
                     number(quantity, f"CAS{position + 2:02d}") if quantity else None,
                 ),
             )
-            found = True
-        if not found:
+        if len(target) == before:
             raise SegmentError("CAS02: expected at least one reason code and amount")
+        holder.cas_total = cas_total
 
     # -- service lines -------------------------------------------------------------------------
 
@@ -413,7 +456,8 @@ class Remittance:
         claim = self.claim
         if claim is None:
             raise SegmentError("SVC: expected inside a claim (after CLP)")
-        self.close_line()
+        if self.line is not None:
+            self.close_line()
         size = len(el)
         if size < 4 or not el[1] or not el[2] or not el[3]:
             raise SegmentError("SVC01-03: expected procedure, charge and payment")
@@ -421,12 +465,18 @@ class Remittance:
         parts = split_composite(el[1], self.component)
         if len(parts) > 1 and parts[1]:
             line.procedure = f"{parts[0]}:{parts[1]}"
-            line.modifiers = [part for part in parts[2:6] if part]
+            if len(parts) > 2:
+                line.modifiers = [part for part in parts[2:6] if part]
         else:
             line.procedure = el[1]
-            self.warn(segment_no, f"SVC01: expected qualifier and procedure code, got {el[1]!r}")
-        line.charge = number(el[2], "SVC02")
-        line.paid = number(el[3], "SVC03")
+            self.warn(
+                segment_no,
+                f"SVC01: expected qualifier and procedure code, got {el[1][:40]!r}",
+            )
+        line.charge_value = decimal(el[2], "SVC02")
+        line.paid_value = decimal(el[3], "SVC03")
+        line.charge = el[2][1:] if el[2][0] == "+" else el[2]
+        line.paid = el[3][1:] if el[3][0] == "+" else el[3]
         if size > 5 and el[5]:
             line.units = number(el[5], "SVC05")
         claim.lines.append(line)
@@ -452,12 +502,12 @@ class Remittance:
         if line is None:
             return
         self.line = None
-        cas_total = ZERO
-        for item in line.cas:
-            cas_total += Decimal(item[4])
-        line.balance_error = line_balance_error(line.charge, line.paid, cas_total)
+        claim = self.claim
+        if claim is not None:
+            claim.cas_total = add(claim.cas_total, line.cas_total)
+        line.balance_error = line_balance_error(line.charge_value, line.paid_value, line.cas_total)
         if line.balance_error is not None:
-            claim_id = self.claim.fields["claim_id"] if self.claim is not None else None
+            claim_id = claim.fields["claim_id"] if claim is not None else None
             self.warn(
                 line.segment_no,
                 f"SVC (claim {claim_id}, line {line.index}): expected SVC02 - SVC03 to equal "
@@ -469,14 +519,11 @@ class Remittance:
         claim = self.claim
         if claim is None:
             return
-        self.close_line()
+        if self.line is not None:
+            self.close_line()
         self.claim = None
         fields = claim.fields
-        cas_total = total(item[4] for item in claim.cas)
-        for line in claim.lines:
-            cas_total += total(item[4] for item in line.cas)
-        charge, paid = str(fields["claim_charge"]), str(fields["claim_paid"])
-        claim_error = claim_balance_error(charge, paid, cas_total)
+        claim_error = claim_balance_error(claim.charge_value, claim.paid_value, claim.cas_total)
         if claim_error is not None:
             self.warn(
                 claim.segment_no,
@@ -486,7 +533,8 @@ class Remittance:
         base = self.base.copy()
         base.update(fields)
         base["service_date"] = claim.date
-        self.claim_adjustments(claim, base, claim_error)
+        if claim.cas:
+            self.claim_adjustments(claim, base, claim_error)
         for line in claim.lines:
             if line.cas:
                 self.line_adjustments(claim, line, base, claim_error)
@@ -496,18 +544,19 @@ class Remittance:
         append = self.adjustments.append
         event_id = self.event_id
         rarcs = claim.rarcs
+        base = base.copy()
+        base["level"] = "claim"
+        base["balance_error"] = error
         for segment_no, index, group, reason, amount, quantity in claim.cas:
             adjustment = base.copy()
             adjustment["event_id"] = event_id(segment_no, index)
             adjustment["segment_no"] = segment_no
-            adjustment["level"] = "claim"
             adjustment["group_code"] = group
             adjustment["carc"] = reason
             adjustment["amount"] = amount
             adjustment["quantity"] = quantity
             adjustment["modifiers"] = []
             adjustment["rarcs"] = rarcs.copy()
-            adjustment["balance_error"] = error
             append(adjustment)
 
     def line_adjustments(
@@ -530,7 +579,9 @@ class Remittance:
         line_base["allowed_amount"] = line.allowed
         line_base["service_date"] = line.date or line.date_150 or claim.date
         line_base["balance_error"] = line.balance_error or claim_error
-        rarcs = line.rarcs + [code for code in claim.rarcs if code not in line.rarcs]
+        rarcs = line.rarcs
+        if claim.rarcs:
+            rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
         modifiers = line.modifiers
         for segment_no, index, group, reason, amount, quantity in line.cas:
             adjustment = line_base.copy()
@@ -563,16 +614,15 @@ class Remittance:
                     raise SegmentError(f"PLB{position:02d}: expected an adjustment reason code")
                 continue
             if not amount:
-                raise SegmentError(f"PLB{position + 1:02d}: expected the amount for {reason}")
-            value = number(amount, f"PLB{position + 1:02d}")
-            self.plb_total += Decimal(value)
+                raise SegmentError(f"PLB{position + 1:02d}: expected the amount for {reason[:20]}")
+            self.plb_total = add(self.plb_total, decimal(amount, f"PLB{position + 1:02d}"))
             parts = split_composite(reason, self.component)
             adjustment = self.base.copy()
             adjustment["event_id"] = self.event_id(segment_no, (position - 1) // 2)
             adjustment["segment_no"] = segment_no
             adjustment["level"] = "provider"
             adjustment["carc"] = parts[0]
-            adjustment["amount"] = value
+            adjustment["amount"] = amount[1:] if amount[0] == "+" else amount
             adjustment["plb_reference"] = parts[1] if len(parts) > 1 and parts[1] else None
             adjustment["modifiers"] = []
             adjustment["rarcs"] = []
@@ -599,9 +649,9 @@ class Remittance:
             if required not in self.seen:
                 raise SegmentError(f"expected a {required} segment in the transaction header")
         self.close_claim()
-        if self.bpr_amount is None:
+        if self.payment is None:
             raise SegmentError("BPR02: expected the total payment amount")
-        error = transaction_balance_error(self.bpr_amount, self.paid_total, self.plb_total)
+        error = transaction_balance_error(self.payment, self.paid_total, self.plb_total)
         if error is not None:
             self.warn(
                 self.bpr_segment_no,

@@ -31,6 +31,7 @@ MAX_SEGMENT_CHARS = 1 << 20
 
 _ISA_MAX_CHARS = 1024
 _WHITESPACE = " \t\r\n"
+_STRIP = " \t\r\n\ufeff"
 _BETWEEN_INTERCHANGES = " \t\r\n\x00\x1a\ufeff~"
 _LATIN1_BOM = "\u00ef\u00bb\u00bf"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -93,12 +94,15 @@ def read_isa_header(text: str) -> tuple[Delimiters, int] | None:
 
 
 class SegmentReader:
-    """Iterate ``(segment_no, elements)`` over every segment of a binary X12 stream.
+    """Read the segments of a binary X12 stream, split into elements.
 
-    ``segment_no`` is the 1-based position of the segment in the file (blank segments are not
-    counted). :attr:`delimiters` holds those of the current interchange. Problems that do not stop
-    the reading (junk between interchanges) are appended to :attr:`problems`; problems that do
-    (no ISA at the start, unreadable stream, runaway segment) raise :class:`X12Error`.
+    Iterate for ``(segment_no, elements)`` one segment at a time, or use :meth:`blocks` (the fast
+    path) for lists of segments. ``segment_no`` is the 1-based position of the segment in the
+    file (blank segments are not counted). :attr:`delimiters` holds those of the current
+    interchange. Problems that do not stop the reading (an unusable ISA after the first) are
+    appended to :attr:`problems`; problems that do (no ISA at the start, unreadable stream,
+    runaway segment) raise :class:`X12Error`. Segments between an IEA and the next ISA are
+    passed on; the envelope walker reports them.
     """
 
     def __init__(self, stream: BinaryIO, file_name: str, chunk_size: int = CHUNK_SIZE) -> None:
@@ -233,6 +237,16 @@ class SegmentReader:
     # -- segments -----------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(segment_no, elements)`` one segment at a time."""
+        for first, block in self.blocks():
+            yield from enumerate(block, start=first)
+
+    def blocks(self) -> Iterator[tuple[int, list[list[str]]]]:
+        """Yield ``(first_segment_no, [elements, ...])`` per chunk of complete segments.
+
+        The fast path: one split per chunk and per segment, no per-segment generator step.
+        :attr:`delimiters` holds the delimiters of the block's interchange when it is yielded.
+        """
         text = ""
         while True:
             found = self._seek_isa(text)
@@ -248,24 +262,26 @@ class SegmentReader:
             delimiters, end, text = header
             self.delimiters = delimiters
             self.segment_count += 1
-            yield self.segment_count, text[:end].split(delimiters.element)
-            text = yield from self._segments(text[end + 1 :], delimiters)
+            yield self.segment_count, [text[:end].split(delimiters.element)]
+            text = yield from self._blocks(text[end + 1 :], delimiters)
 
-    def _segments(
+    def _blocks(
         self,
         text: str,
         delimiters: Delimiters,
-    ) -> Generator[tuple[int, list[str]], None, str]:
-        """Yield the segments of one interchange; return the unread text after its IEA."""
+    ) -> Generator[tuple[int, list[list[str]]], None, str]:
+        """Yield blocks while the delimiters stay those of ``delimiters``.
+
+        Following interchanges that declare the same delimiters are read on; returns the unread
+        text (starting at the ISA) when an ISA declares other delimiters, ``""`` at the end.
+        """
         terminator = delimiters.segment
         element = delimiters.element
-        strip = _WHITESPACE + "~" if terminator in "\r\n" else _WHITESPACE
-        count = self.segment_count
+        strip = _STRIP + "~" if terminator in "\r\n" else _STRIP
         while True:
             end = text.rfind(terminator)
             if end < 0:
                 if len(text) > MAX_SEGMENT_CHARS:
-                    self.segment_count = count
                     raise self._fatal(
                         f"segment longer than {MAX_SEGMENT_CHARS} characters: expected the "
                         f"segment terminator {terminator!r}",
@@ -275,27 +291,44 @@ class SegmentReader:
                     text += more
                     continue
                 if not text.strip(strip):
-                    self.segment_count = count
                     return ""
                 block, text = text, ""
             else:
                 block, text = text[:end], text[end + 1 :]
-            raws = block.split(terminator)
-            for index, raw in enumerate(raws):
-                segment = raw.strip(strip)
-                if not segment:
-                    continue
-                elements = segment.split(element)
-                tag = elements[0]
-                if tag[:3] == "ISA":
-                    # a new interchange without IEA: re-detect its delimiters
-                    self.segment_count = count
-                    return terminator.join(raws[index:]) + terminator + text
-                count += 1
-                self.segment_count = count
-                yield count, elements
-                if tag == "IEA":
-                    return terminator.join(raws[index + 1 :]) + terminator + text
+            parts = [
+                segment.split(element)
+                for segment in [raw.strip(strip) for raw in block.split(terminator)]
+                if segment
+            ]
+            if "ISA" in block:
+                for index, elements in enumerate(parts):
+                    if elements[0][:3] == "ISA" and not _same_header(
+                        element.join(elements),
+                        delimiters,
+                    ):
+                        # an interchange with other delimiters: let blocks() re-detect them
+                        rest = [element.join(elements) for elements in parts[index:]]
+                        rest.append(text)
+                        if index:
+                            first = self.segment_count + 1
+                            self.segment_count += index
+                            yield first, parts[:index]
+                        return terminator.join(rest)
+            if parts:
+                first = self.segment_count + 1
+                self.segment_count += len(parts)
+                yield first, parts
+
+
+def _same_header(segment: str, delimiters: Delimiters) -> bool:
+    """Whether ``segment`` is a whole ISA declaring exactly ``delimiters``."""
+    if not segment.startswith("ISA"):
+        return False
+    try:
+        found = read_isa_header(segment + delimiters.segment)
+    except HeaderError:
+        return False
+    return found is not None and found[0] == delimiters and found[1] == len(segment)
 
 
 def _not_x12_message(text: str) -> str:

@@ -1,16 +1,27 @@
 """Element checks and balancing rules for 835 transaction sets.
 
 Numbers stay the strings found in the file (only a leading ``+`` is dropped); ``Decimal`` is used
-for the balancing arithmetic only, never ``float``.
+for the balancing arithmetic only, never ``float``. Arithmetic goes through a private context
+with 100 digits of precision, so sums of X12 amounts (at most 18 characters each) are exact
+whatever the caller's decimal context is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
+MAX_NUMBER_CHARS = 18
+"""Longest numeric element accepted (X12 ``R`` elements are at most 18 characters in 5010)."""
+
+CONTEXT = Context(prec=100, traps=[InvalidOperation])
+add = CONTEXT.add
+subtract = CONTEXT.subtract
+
+_NUMBER_CHARS = "0123456789.-+"
+_DATES: dict[str, str | None] = {}
+_DATE_CACHE_LIMIT = 4096
 
 
 class SegmentError(Exception):
@@ -21,17 +32,24 @@ class SegmentError(Exception):
     """
 
 
-def number(value: str, element: str) -> str:
-    """Return ``value`` as a decimal string (leading ``+`` dropped, sign kept) or raise.
+def decimal(value: str, element: str) -> Decimal:
+    """The exact ``Decimal`` of an X12 ``R``/``N`` element, or :class:`SegmentError`.
 
-    Accepts X12 ``R``/``N`` values: an optional sign, ASCII digits and at most one decimal point.
-    Exponents, ``NaN``/``Infinity``, blanks, underscores and non-ASCII digits are rejected.
+    Accepts an optional sign, ASCII digits and at most one decimal point; rejects exponents,
+    ``NaN``/``Infinity``, blanks, underscores, non-ASCII digits and more than 18 characters.
     """
-    text = value[1:] if value[:1] == "+" else value
-    digits = text[1:] if text[:1] == "-" else text
-    if digits.isascii() and digits.replace(".", "", 1).isdigit():
-        return text
-    raise SegmentError(f"{element}: expected a decimal number, got {value!r}")
+    if not value or value.strip(_NUMBER_CHARS) or len(value) > MAX_NUMBER_CHARS:
+        raise SegmentError(f"{element}: expected a decimal number, got {value[:40]!r}")
+    try:
+        return CONTEXT.create_decimal(value)
+    except InvalidOperation:
+        raise SegmentError(f"{element}: expected a decimal number, got {value!r}") from None
+
+
+def number(value: str, element: str) -> str:
+    """Validate a numeric element; return it as written, only a leading ``+`` dropped."""
+    decimal(value, element)
+    return value[1:] if value[0] == "+" else value
 
 
 def optional_number(value: str, element: str) -> str | None:
@@ -41,49 +59,48 @@ def optional_number(value: str, element: str) -> str | None:
 
 def iso_date(value: str) -> str | None:
     """Convert X12 ``CCYYMMDD`` to ``YYYY-MM-DD``; ``None`` when it is not a calendar date."""
-    if len(value) != 8 or not (value.isascii() and value.isdigit()):
-        return None
-    try:
-        date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        return None
-    return f"{value[:4]}-{value[4:6]}-{value[6:]}"
-
-
-def total(amounts: Iterable[str]) -> Decimal:
-    """Sum validated decimal strings exactly."""
-    result = ZERO
-    for amount in amounts:
-        result += Decimal(amount)
+    if value in _DATES:
+        return _DATES[value]
+    result: str | None = None
+    if len(value) == 8 and value.isascii() and value.isdigit():
+        try:
+            date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            pass
+        else:
+            result = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    if len(_DATES) >= _DATE_CACHE_LIMIT:
+        _DATES.clear()
+    _DATES[value] = result
     return result
 
 
-def line_balance_error(charge: str, paid: str, cas_total: Decimal) -> str | None:
-    """Check SVC02 - SVC03 = Σ line CAS; return a short reason when it does not hold."""
-    expected = Decimal(charge) - Decimal(paid)
+def line_balance_error(charge: Decimal, paid: Decimal, cas_total: Decimal) -> str | None:
+    """Check SVC02 - SVC03 = sum of line CAS; return a short reason when it does not hold."""
+    expected = subtract(charge, paid)
     if expected == cas_total:
         return None
     return f"line out of balance: SVC02 - SVC03 = {expected}, line CAS total {cas_total}"
 
 
-def claim_balance_error(charge: str, paid: str, cas_total: Decimal) -> str | None:
-    """Check CLP03 - CLP04 = Σ claim and line CAS; return a short reason when it does not hold."""
-    expected = Decimal(charge) - Decimal(paid)
+def claim_balance_error(charge: Decimal, paid: Decimal, cas_total: Decimal) -> str | None:
+    """Check CLP03 - CLP04 = sum of claim and line CAS; return a short reason when it fails."""
+    expected = subtract(charge, paid)
     if expected == cas_total:
         return None
     return f"claim out of balance: CLP03 - CLP04 = {expected}, claim and line CAS total {cas_total}"
 
 
 def transaction_balance_error(
-    bpr_amount: str,
+    payment: Decimal,
     paid_total: Decimal,
     plb_total: Decimal,
 ) -> str | None:
-    """Check BPR02 = Σ CLP04 - Σ PLB amounts; return a short reason when it does not hold."""
-    expected = paid_total - plb_total
-    if Decimal(bpr_amount) == expected:
+    """Check BPR02 = sum of CLP04 - sum of PLB amounts; return a short reason when it fails."""
+    expected = subtract(paid_total, plb_total)
+    if payment == expected:
         return None
-    return f"transaction out of balance: BPR02 = {bpr_amount}, CLP04 total - PLB total = {expected}"
+    return f"transaction out of balance: BPR02 = {payment}, CLP04 total - PLB total = {expected}"
 
 
 def same_control_number(header: str, trailer: str) -> bool:
@@ -94,11 +111,19 @@ def same_control_number(header: str, trailer: str) -> bool:
     """
     if header == trailer:
         return True
-    return header.isdigit() and trailer.isdigit() and int(header) == int(trailer)
+    return (
+        0 < len(header) <= MAX_NUMBER_CHARS
+        and 0 < len(trailer) <= MAX_NUMBER_CHARS
+        and header.isascii()
+        and header.isdigit()
+        and trailer.isascii()
+        and trailer.isdigit()
+        and int(header) == int(trailer)
+    )
 
 
 def count(value: str, element: str) -> int:
     """Parse a count element (SE01, GE01, IEA01) or raise :class:`SegmentError`."""
-    if value.isascii() and value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_CHARS:
         return int(value)
-    raise SegmentError(f"{element}: expected a segment/group count, got {value!r}")
+    raise SegmentError(f"{element}: expected a count, got {value[:40]!r}")
