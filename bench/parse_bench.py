@@ -102,8 +102,11 @@ def synth(path: Path, options: list[str]) -> dict[str, Any]:
         [*era_command(), "synth", *options, "--summary", "--out", str(tmp)],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise SystemExit(f"era synth failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
     summary = json.loads(result.stderr)
     tmp.replace(path)
     sidecar.write_text(json.dumps({"options": options, "summary": summary}))

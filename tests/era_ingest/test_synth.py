@@ -3,6 +3,7 @@ through the parser (every generated adjustment comes back exactly, with no probl
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections import Counter
 from collections.abc import Iterable
@@ -173,6 +174,30 @@ def test_same_seed_same_bytes_and_different_seed_different_bytes() -> None:
     first = run(11)
     assert first == run(11)
     assert first != run(12)
+
+
+# Pinned digests: the output must not depend on the machine, the OS or hash randomisation. A
+# deliberate change to the generator changes these; update them in the same commit.
+GOLDEN = [
+    (
+        {"seed": 1, "target_adjustments": 2000},
+        "8d0a22103f27e4fbb8e11a0ebfeeac101659623a8aa15be67ed8ddbe59d1c445",
+    ),
+    (
+        {
+            "seed": 7, "target_adjustments": 1500, "interchanges": 2, "unknown_codes": True,
+            "newlines": False, "kind": "dental",
+        },
+        "3c4833ee20ea8ec6928836b4eefc40a72d5e7dfe083634edc0efb8222ca180b6",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "digest"), GOLDEN, ids=["default", "dental-options"])
+def test_output_is_pinned(options: dict[str, Any], digest: str) -> None:
+    out = io.BytesIO()
+    generate(out, **options)
+    assert hashlib.sha256(out.getvalue()).hexdigest() == digest
 
 
 def test_text_stream_and_cli_write_the_same_bytes(tmp_path: Path) -> None:
