@@ -111,8 +111,7 @@ class _FileWalker:
                             except SegmentError as exc:
                                 broken = (segment_no, str(exc))
                         continue
-                    self.close_transaction(txn, broken, segment_no, elements)
-                    txn = broken = None
+                    txn, broken = self.close_transaction(txn, broken, segment_no, elements)
                 else:
                     txn, broken = self.envelope(segment_no, elements)
                 self.txn = txn
@@ -126,12 +125,13 @@ class _FileWalker:
         broken: tuple[int, str] | None,
         segment_no: int,
         elements: list[str],
-    ) -> None:
-        """An envelope segment inside a set: SE ends it, anything else breaks it."""
+    ) -> tuple[Remittance | None, tuple[int, str] | None]:
+        """An envelope segment inside a set: SE ends it, anything else breaks it (and may open
+        the next set)."""
         tag = elements[0]
         if tag == "SE":
             self.end_transaction(txn, broken, segment_no, elements)
-            return
+            return None, None
         if broken is not None:
             self.reject(txn, broken[0], broken[1])
         else:
@@ -140,7 +140,7 @@ class _FileWalker:
                 segment_no,
                 f"expected SE (end of transaction set {txn.transaction}) before {tag}",
             )
-        self.envelope(segment_no, elements)
+        return self.envelope(segment_no, elements)
 
     def end_transaction(
         self,

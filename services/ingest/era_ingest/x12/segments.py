@@ -120,29 +120,39 @@ class SegmentReader:
     # -- bytes to text -------------------------------------------------------------------------
 
     def _read(self) -> str:
-        """Return the next decoded chunk, or ``""`` at the end of the stream."""
-        if self._eof:
-            return ""
+        """Return the next decoded text (never empty before the end), ``""`` at the end."""
+        while not self._eof:
+            data = self._read_bytes()
+            if not self._started:
+                self._started = True
+                while data and len(data) < 3 and _UTF8_BOM.startswith(data):
+                    more = self._read_bytes()
+                    if not more:
+                        break
+                    data += more
+                if data.startswith(_UTF8_BOM):
+                    data = data[3:] or self._read_bytes()
+            if not data:
+                self._eof = True
+                tail, self._tail = self._tail, b""
+                return tail.decode("latin-1")
+            text = self._decode(data)
+            if text:
+                return text
+        return ""
+
+    def _read_bytes(self) -> bytes:
         try:
             data = self._stream.read(self._chunk_size)
         except OSError as exc:
             raise self._fatal(f"cannot read the file: {exc}") from exc
-        if not isinstance(data, bytes):
-            raise self._fatal("expected a binary stream (bytes), got text")
-        if not self._started:
-            while len(data) < 3 and data and _UTF8_BOM.startswith(data):
-                more = self._stream.read(self._chunk_size)
-                if not more:
-                    break
-                data += more
-            self._started = True
-            if data.startswith(_UTF8_BOM):
-                data = data[3:]
-        if not data:
-            self._eof = True
-            tail, self._tail = self._tail, b""
-            return tail.decode("latin-1")
-        return self._decode(data)
+        if data is None:  # a non-blocking stream with nothing ready: treat as the end
+            return b""
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, bytearray | memoryview):
+            return bytes(data)
+        raise self._fatal("expected a binary stream (bytes), got text")
 
     def _decode(self, data: bytes) -> str:
         if self._latin1:
