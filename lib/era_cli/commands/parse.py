@@ -96,6 +96,16 @@ def _cell(value: object) -> str:
     return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
 
 
+def _procedure(adjustment: dict[str, object]) -> str | None:
+    procedure = adjustment["procedure"]
+    modifiers = adjustment["modifiers"]
+    if procedure is None:
+        return None
+    if isinstance(modifiers, list) and modifiers:
+        return ":".join([str(procedure), *map(str, modifiers)])
+    return str(procedure)
+
+
 def _write_table(transactions: _Transactions, out: TextIO) -> None:
     rows: list[tuple[str, ...]] = []
     amount_total = Decimal(0)
@@ -111,7 +121,7 @@ def _write_table(transactions: _Transactions, out: TextIO) -> None:
                     _cell(adjustment["line"]),
                     f"{group}-{carc}" if group else carc,
                     _cell(adjustment["amount"]),
-                    _cell(adjustment["procedure"]),
+                    _cell(_procedure(adjustment)),
                     _cell(adjustment["rarcs"]),
                 ),
             )

@@ -1,0 +1,140 @@
+"""`era parse`: exit status, stdout formats and one stderr line per problem, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from era_cli.commands import parse as parse_cmd
+from era_ingest.x12 import ADJUSTMENT_FIELDS
+
+pytestmark = pytest.mark.unit
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "era-samples"
+CLEAN = SAMPLES / "badx12_X221-secondary-payments.edi"  # 5 adjustments, no problem
+REJECTED = SAMPLES / "tigershark_835-example_pipe.txt"  # SE01 count wrong: rejected
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="era")
+    parse_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["parse", *argv])
+    code = args.func(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_file_exits_zero_with_one_json_object_per_adjustment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _run(capsys, "--format", "jsonl", str(CLEAN))
+    assert (code, err) == (0, "")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 5
+    assert all(tuple(row) == ADJUSTMENT_FIELDS for row in rows)
+    assert rows[3]["carc"] == "2" and rows[3]["amount"] == "70"
+    assert rows[1]["procedure"] == "HC:12345" and rows[1]["modifiers"] == ["26"]
+
+
+def test_problems_go_to_stderr_one_line_each_and_good_output_stays(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.835"
+    empty.write_bytes(b"")
+    missing = tmp_path / "missing.835"
+    code, out, err = _run(
+        capsys,
+        "--format",
+        "jsonl",
+        str(REJECTED),
+        str(CLEAN),
+        str(empty),
+        str(missing),
+        str(tmp_path),
+    )
+    assert code == 1
+    assert len(out.splitlines()) == 5  # the clean file's adjustments are still printed
+    assert err.splitlines() == [
+        f"{REJECTED}:49: SE01: expected 47 (segments from ST to SE), got 43 "
+        "(transaction set 0001 rejected)",
+        f"{empty}:0: file is empty: expected an X12 835 interchange starting with ISA",
+        f"{missing}:0: file not found: expected an existing 835 file",
+        f"{tmp_path}:0: is a directory: expected an 835 file",
+    ]
+
+
+def test_warnings_make_the_run_unclean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "--format", "jsonl", str(SAMPLES / "pyx12_835_simple_4010.txt"))
+    assert code == 1
+    assert len(out.splitlines()) == 5
+    assert err == (
+        f"{SAMPLES / 'pyx12_835_simple_4010.txt'}:4: BPR02: expected the total payment to equal "
+        "the CLP04 total minus the PLB total; transaction out of balance: BPR02 = 5950.21, "
+        "CLP04 total - PLB total = 467.69\n"
+    )
+
+
+def test_table_has_aligned_columns_and_totals(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, str(CLEAN), str(SAMPLES / "lfh_demo.835"))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    header = lines[0].split()
+    assert header == ["file", "claim", "line", "group-carc", "amount", "procedure", "rarcs"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    rows = lines[2:10]
+    assert rows[1].split() == [
+        "badx12_X221-secondary-payments.edi",
+        "0001000053",
+        "1",
+        "OA-23",
+        "136.50",
+        "HC:12345:26",
+    ]
+    assert rows[6].split() == ["lfh_demo.835", "777777", "CO-45", "3019.67", "MA02"]
+    assert rows[7].split() == ["lfh_demo.835", "CV", "-1.27"]
+    # amounts are right-aligned under their header
+    amount_end = lines[0].index("amount") + len("amount")
+    assert all(row[amount_end - 1].isdigit() for row in rows)
+    assert lines[10] == ""
+    assert lines[-1] == (
+        "8 adjustments, total amount 86220.11 (claim 85779.88, line 441.50, provider -1.27)"
+    )
+
+
+def test_table_for_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = _run(capsys, str(REJECTED))
+    assert code == 1
+    assert out.splitlines()[-1] == "0 adjustments, total amount 0"
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\x00\xff\xfe\x01" * 100,
+        b"just some text\n",
+        (SAMPLES / "badx12_X221-era-sample.edi").read_bytes()[:500],
+        (SAMPLES / "badx12_X221-era-sample.edi").read_bytes().replace(b"*46*25~", b"*4x6*25~"),
+        (SAMPLES / "badx12_X221-era-sample.edi").read_bytes().replace(b"SE*35*", b"SE*3*"),
+    ],
+)
+def test_real_entry_point_never_prints_a_traceback(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "bad.835"
+    path.write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "era_cli.main", "parse", "--format", "jsonl", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith(f"{path}:") for line in lines)
