@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .problems import Problem
 from .validation import (
-    CONTEXT,
+    DECIMALS,
     ZERO,
     SegmentError,
     add,
@@ -32,8 +32,7 @@ from .validation import (
 Adjustment = dict[str, object]
 # (segment_no, triplet index, group code, reason code, amount, quantity)
 CasItem = tuple[int, int, str, str, str, str | None]
-_NUMBER_CHARS = "0123456789.-+"
-create_decimal = CONTEXT.create_decimal
+decimals_get = DECIMALS.get
 
 ADJUSTMENT_FIELDS: tuple[str, ...] = (
     "event_id",
@@ -422,17 +421,14 @@ class Remittance:
                 if amount or quantity:
                     raise SegmentError(f"CAS{position:02d}: expected a reason code")
                 continue
-            if not amount or amount.strip(_NUMBER_CHARS) or len(amount) > 18:
-                raise SegmentError(
-                    f"CAS{position + 1:02d}: expected the decimal amount for {reason[:10]}, "
-                    f"got {amount[:40]!r}",
-                )
-            try:
-                cas_total = add(cas_total, create_decimal(amount))
-            except InvalidOperation:
-                raise SegmentError(
-                    f"CAS{position + 1:02d}: expected a decimal number, got {amount!r}",
-                ) from None
+            value = decimals_get(amount)
+            if value is None:
+                if not amount:
+                    raise SegmentError(
+                        f"CAS{position + 1:02d}: expected the amount for {reason[:10]}",
+                    )
+                value = decimal(amount, f"CAS{position + 1:02d}")
+            cas_total = add(cas_total, value)
             if amount[0] == "+":
                 amount = amount[1:]
             target.append(

@@ -21,6 +21,9 @@ subtract = CONTEXT.subtract
 
 _NUMBER_CHARS = "0123456789.-+"
 _DATES: dict[str, str | None] = {}
+DECIMALS: dict[str, Decimal] = {}
+"""Validated numeric element text to its exact value (bounded memo)."""
+_DECIMAL_CACHE_LIMIT = 1 << 16
 _DATE_CACHE_LIMIT = 4096
 
 
@@ -37,13 +40,22 @@ def decimal(value: str, element: str) -> Decimal:
 
     Accepts an optional sign, ASCII digits and at most one decimal point; rejects exponents,
     ``NaN``/``Infinity``, blanks, underscores, non-ASCII digits and more than 18 characters.
+    Valid values are memoised in :data:`DECIMALS` (amounts repeat a lot in remittances), so a
+    hit there is a validated number.
     """
+    found = DECIMALS.get(value)
+    if found is not None:
+        return found
     if not value or value.strip(_NUMBER_CHARS) or len(value) > MAX_NUMBER_CHARS:
         raise SegmentError(f"{element}: expected a decimal number, got {value[:40]!r}")
     try:
-        return CONTEXT.create_decimal(value)
+        result = CONTEXT.create_decimal(value)
     except InvalidOperation:
         raise SegmentError(f"{element}: expected a decimal number, got {value!r}") from None
+    if len(DECIMALS) >= _DECIMAL_CACHE_LIMIT:
+        DECIMALS.clear()
+    DECIMALS[value] = result
+    return result
 
 
 def number(value: str, element: str) -> str:
