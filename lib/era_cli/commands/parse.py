@@ -2,6 +2,10 @@
 
 Exit status 0 only when every input parsed cleanly; otherwise 1, with one line per problem on
 stderr (``FILE:SEGMENT_NO: what was expected``) while the good adjustments still go to stdout.
+Warnings (a claim or payment that does not balance, a bad date, an unknown segment) are problems
+too: the file did not parse cleanly. ``--format jsonl`` streams one compact JSON object per
+adjustment, transaction set by transaction set; ``--format table`` (the default) collects the rows
+to align the columns, then prints totals.
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ Rejections (``Problem.rejected``)
 Envelope trailers
     GE01/GE02 and IEA01/IEA02 mismatches and missing GE/IEA are reported as error Problems; the
     transaction sets already yielded stay valid (they were checked on their own SE). Control
-    numbers match when equal, or when both are all digits with the same value.
+    numbers match when equal, or when both are all digits with the same value. Segments outside
+    any set (between sets, or after an IEA before the next ISA) are reported once per run and
+    skipped; an unknown GS08 is reported and the group is still read as 835.
 Balancing (never rejects; ``balance_error`` sends the event to review)
     Line: SVC02 - SVC03 = Σ line CAS. Claim: CLP03 - CLP04 = Σ claim CAS + Σ line CAS.
     Transaction: BPR02 = Σ CLP04 - Σ PLB amounts. A line adjustment carries its line's reason,
@@ -56,17 +58,24 @@ Event id
     First 32 hex characters of SHA-256 over ISA06 and ISA08 (padding stripped), ISA13, GS06, ST02,
     the segment's 1-based position inside its transaction set (ST = 1) and the 1-based triplet
     (CAS) or pair (PLB) index, joined with the ASCII unit separator ``\\x1f`` and UTF-8 encoded.
+    An interchange sent twice with the same control numbers gives the same ids (that is the
+    dedupe key); ``tasty_profee-multiple.edi`` repeats one interchange 156 times and so has 4
+    distinct ids for 624 adjustments.
 Other segments
     Segments that are not 835 segments produce a warning and are skipped. SVC01 without a
     procedure code keeps the raw value as ``procedure`` and warns.
 Names
     ``Problem.file`` and ``ParsedTransaction.file`` are the name given to the parser (the path);
     the adjustment field ``file`` is its base name.
+
+Modules: ``segments`` (delimiters, chunked segment reader), ``envelope`` (ISA/GS/ST walker and
+the entry points), ``remittance`` (835 loop handlers), ``loops`` (claim/line state and
+adjustment dicts), ``validation`` (numbers, dates, balancing, counts), ``problems``.
 """
 
 from .envelope import ParsedTransaction, parse_path, parse_stream
+from .loops import ADJUSTMENT_FIELDS
 from .problems import Problem, X12Error
-from .remittance import ADJUSTMENT_FIELDS
 
 __all__ = [
     "ADJUSTMENT_FIELDS",

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .loops import Adjustment
 from .problems import Problem, X12Error
-from .remittance import HANDLERS, Adjustment, Remittance
+from .remittance import HANDLERS, Remittance
 from .segments import SegmentReader
 from .validation import SegmentError, count, same_control_number
 

@@ -14,6 +14,18 @@ import hashlib
 from collections.abc import Callable
 from decimal import Decimal
 
+from .loops import (
+    ADJUSTMENT_FIELDS,
+    KNOWN_SEGMENTS,
+    MIA_REMARKS,
+    MOA_REMARKS,
+    Adjustment,
+    Claim,
+    ServiceLine,
+    claim_adjustments,
+    line_adjustments,
+    split_composite,
+)
 from .problems import Problem
 from .validation import (
     DECIMALS,
@@ -29,152 +41,8 @@ from .validation import (
     transaction_balance_error,
 )
 
-Adjustment = dict[str, object]
-# (segment_no, triplet index, group code, reason code, amount, quantity)
-CasItem = tuple[int, int, str, str, str, str | None]
-decimals_get = DECIMALS.get
-
-ADJUSTMENT_FIELDS: tuple[str, ...] = (
-    "event_id",
-    "file",
-    "implementation",
-    "interchange",
-    "functional_group",
-    "transaction",
-    "segment_no",
-    "payer_name",
-    "payer_id",
-    "payee_name",
-    "payee_npi",
-    "trace",
-    "remit_date",
-    "claim_id",
-    "claim_status",
-    "claim_charge",
-    "claim_paid",
-    "patient_responsibility",
-    "claim_filing_indicator",
-    "payer_claim_id",
-    "patient_name",
-    "member_id",
-    "level",
-    "line",
-    "procedure",
-    "modifiers",
-    "units",
-    "line_charge",
-    "line_paid",
-    "allowed_amount",
-    "service_date",
-    "group_code",
-    "carc",
-    "amount",
-    "quantity",
-    "rarcs",
-    "plb_reference",
-    "reversal",
-    "balance_error",
-    "ingested_at",
-)
-"""The Adjustment fields of docs/events.md, in schema order."""
-
-KNOWN_SEGMENTS = frozenset(
-    {
-        *("BPR", "NTE", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER", "RDM"),
-        *("LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT", "QTY", "SVC", "LQ"),
-        "PLB",
-    },
-)
-_ALT_COMPONENT_SEPARATORS = ">:^"
-_MOA_REMARKS = (3, 4, 5, 6, 7)
-_MIA_REMARKS = (5, 20, 21, 22, 23)
 _ID_SEPARATOR = "\x1f"
-
-
-def split_composite(value: str, component: str) -> list[str]:
-    """Split a composite element such as SVC01 or PLB03.
-
-    Pragmatic about senders whose ISA16 does not match what they write: when the declared
-    separator does not occur but the 2-character qualifier is followed by one of ``> : ^``, the
-    value is split on that character instead (LinuxForHealth samples write ``HC>12345>26`` while
-    declaring ``:``). This is not reported as a problem.
-    """
-    if component in value:
-        return value.split(component)
-    if len(value) > 3 and value[2] in _ALT_COMPONENT_SEPARATORS:
-        return value.split(value[2])
-    return [value]
-
-
-class _Line:
-    __slots__ = (
-        "allowed",
-        "balance_error",
-        "cas",
-        "cas_total",
-        "charge",
-        "charge_value",
-        "date",
-        "date_150",
-        "index",
-        "modifiers",
-        "paid",
-        "paid_value",
-        "procedure",
-        "rarcs",
-        "segment_no",
-        "units",
-    )
-
-    def __init__(self, segment_no: int, index: int) -> None:
-        self.segment_no = segment_no
-        self.index = index
-        self.procedure: str | None = None
-        self.modifiers: list[str] = []
-        self.charge = "0"
-        self.paid = "0"
-        self.charge_value = ZERO
-        self.paid_value = ZERO
-        self.units = "1"
-        self.allowed: str | None = None
-        self.date: str | None = None
-        self.date_150: str | None = None
-        self.cas: list[CasItem] = []
-        self.cas_total = ZERO
-        self.rarcs: list[str] = []
-        self.balance_error: str | None = None
-
-
-class _Claim:
-    __slots__ = (
-        "cas",
-        "cas_total",
-        "charge_value",
-        "date",
-        "fields",
-        "lines",
-        "paid_value",
-        "rarcs",
-        "segment_no",
-    )
-
-    def __init__(
-        self,
-        segment_no: int,
-        fields: Adjustment,
-        charge_value: Decimal,
-        paid_value: Decimal,
-    ) -> None:
-        self.segment_no = segment_no
-        self.fields = fields
-        self.charge_value = charge_value
-        self.paid_value = paid_value
-        self.cas: list[CasItem] = []
-        self.cas_total = ZERO
-        self.lines: list[_Line] = []
-        self.rarcs: list[str] = []
-        self.date: str | None = None
-
+decimals_get = DECIMALS.get
 
 Handler = Callable[["Remittance", int, list[str]], None]
 
@@ -222,8 +90,8 @@ class Remittance:
         )
         self.adjustments: list[Adjustment] = []
         self.problems: list[Problem] = []
-        self.claim: _Claim | None = None
-        self.line: _Line | None = None
+        self.claim: Claim | None = None
+        self.line: ServiceLine | None = None
         self.loop = "header"
         self.bpr_segment_no = 0
         self.payment: Decimal | None = None
@@ -364,7 +232,7 @@ class Remittance:
             "member_id": None,
             "reversal": el[2] == "22",
         }
-        self.claim = _Claim(segment_no, fields, charge, paid)
+        self.claim = Claim(segment_no, fields, charge, paid)
 
     def nm1(self, segment_no: int, el: list[str]) -> None:
         """NM1: patient (QC) name and member id; insured (IL) member id as fallback."""
@@ -390,14 +258,14 @@ class Remittance:
         claim = self.claim
         if claim is None:
             raise SegmentError(f"{el[0]}: expected inside a claim (after CLP)")
-        positions = _MOA_REMARKS if el[0] == "MOA" else _MIA_REMARKS
+        positions = MOA_REMARKS if el[0] == "MOA" else MIA_REMARKS
         for position in positions:
             if position < len(el) and el[position] and el[position] not in claim.rarcs:
                 claim.rarcs.append(el[position])
 
     def cas(self, segment_no: int, el: list[str]) -> None:
         """CAS: up to six (reason, amount, quantity) triplets of one group code."""
-        holder: _Line | _Claim | None = self.line
+        holder: ServiceLine | Claim | None = self.line
         if holder is None:
             holder = self.claim
             if holder is None:
@@ -457,7 +325,7 @@ class Remittance:
         size = len(el)
         if size < 4 or not el[1] or not el[2] or not el[3]:
             raise SegmentError("SVC01-03: expected procedure, charge and payment")
-        line = _Line(segment_no, len(claim.lines) + 1)
+        line = ServiceLine(segment_no, len(claim.lines) + 1)
         parts = split_composite(el[1], self.component)
         if len(parts) > 1 and parts[1]:
             line.procedure = f"{parts[0]}:{parts[1]}"
@@ -530,66 +398,19 @@ class Remittance:
         base.update(fields)
         base["service_date"] = claim.date
         if claim.cas:
-            self.claim_adjustments(claim, base, claim_error)
+            claim_adjustments(
+                claim, base, claim_error, event_id=self.event_id, out=self.adjustments
+            )
         for line in claim.lines:
             if line.cas:
-                self.line_adjustments(claim, line, base, claim_error)
-
-    def claim_adjustments(self, claim: _Claim, base: Adjustment, error: str | None) -> None:
-        """One adjustment per claim-level CAS triplet."""
-        append = self.adjustments.append
-        event_id = self.event_id
-        rarcs = claim.rarcs
-        base = base.copy()
-        base["level"] = "claim"
-        base["balance_error"] = error
-        for segment_no, index, group, reason, amount, quantity in claim.cas:
-            adjustment = base.copy()
-            adjustment["event_id"] = event_id(segment_no, index)
-            adjustment["segment_no"] = segment_no
-            adjustment["group_code"] = group
-            adjustment["carc"] = reason
-            adjustment["amount"] = amount
-            adjustment["quantity"] = quantity
-            adjustment["modifiers"] = []
-            adjustment["rarcs"] = rarcs.copy()
-            append(adjustment)
-
-    def line_adjustments(
-        self,
-        claim: _Claim,
-        line: _Line,
-        base: Adjustment,
-        claim_error: str | None,
-    ) -> None:
-        """One adjustment per CAS triplet of a service line."""
-        append = self.adjustments.append
-        event_id = self.event_id
-        line_base = base.copy()
-        line_base["level"] = "line"
-        line_base["line"] = line.index
-        line_base["procedure"] = line.procedure
-        line_base["units"] = line.units
-        line_base["line_charge"] = line.charge
-        line_base["line_paid"] = line.paid
-        line_base["allowed_amount"] = line.allowed
-        line_base["service_date"] = line.date or line.date_150 or claim.date
-        line_base["balance_error"] = line.balance_error or claim_error
-        rarcs = line.rarcs
-        if claim.rarcs:
-            rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
-        modifiers = line.modifiers
-        for segment_no, index, group, reason, amount, quantity in line.cas:
-            adjustment = line_base.copy()
-            adjustment["event_id"] = event_id(segment_no, index)
-            adjustment["segment_no"] = segment_no
-            adjustment["modifiers"] = modifiers.copy()
-            adjustment["group_code"] = group
-            adjustment["carc"] = reason
-            adjustment["amount"] = amount
-            adjustment["quantity"] = quantity
-            adjustment["rarcs"] = rarcs.copy()
-            append(adjustment)
+                line_adjustments(
+                    claim,
+                    line,
+                    base,
+                    claim_error,
+                    event_id=self.event_id,
+                    out=self.adjustments,
+                )
 
     # -- provider level ------------------------------------------------------------------------
 

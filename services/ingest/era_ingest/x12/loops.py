@@ -1,0 +1,232 @@
+"""The loops of an 835 as the parser keeps them, and how they become adjustment dicts.
+
+Adjustments are plain dicts with exactly the ``Adjustment`` fields of ``docs/events.md``
+(:data:`ADJUSTMENT_FIELDS`, schema order; ``ingested_at`` left ``None``). Each is a copy of a
+prepared base dict with the few per-adjustment fields set: no model objects on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from .validation import ZERO
+
+Adjustment = dict[str, object]
+# (segment_no, triplet index, group code, reason code, amount, quantity)
+CasItem = tuple[int, int, str, str, str, str | None]
+
+ADJUSTMENT_FIELDS: tuple[str, ...] = (
+    "event_id",
+    "file",
+    "implementation",
+    "interchange",
+    "functional_group",
+    "transaction",
+    "segment_no",
+    "payer_name",
+    "payer_id",
+    "payee_name",
+    "payee_npi",
+    "trace",
+    "remit_date",
+    "claim_id",
+    "claim_status",
+    "claim_charge",
+    "claim_paid",
+    "patient_responsibility",
+    "claim_filing_indicator",
+    "payer_claim_id",
+    "patient_name",
+    "member_id",
+    "level",
+    "line",
+    "procedure",
+    "modifiers",
+    "units",
+    "line_charge",
+    "line_paid",
+    "allowed_amount",
+    "service_date",
+    "group_code",
+    "carc",
+    "amount",
+    "quantity",
+    "rarcs",
+    "plb_reference",
+    "reversal",
+    "balance_error",
+    "ingested_at",
+)
+"""The Adjustment fields of docs/events.md, in schema order."""
+
+KNOWN_SEGMENTS = frozenset(
+    {
+        *("BPR", "NTE", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER", "RDM"),
+        *("LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT", "QTY", "SVC", "LQ"),
+        "PLB",
+    },
+)
+_ALT_COMPONENT_SEPARATORS = ">:^"
+MOA_REMARKS = (3, 4, 5, 6, 7)
+"""MOA elements holding claim remark codes (MOA03-07)."""
+MIA_REMARKS = (5, 20, 21, 22, 23)
+"""MIA elements holding claim remark codes (MIA05, MIA20-23)."""
+
+
+def split_composite(value: str, component: str) -> list[str]:
+    """Split a composite element such as SVC01 or PLB03.
+
+    Pragmatic about senders whose ISA16 does not match what they write: when the declared
+    separator does not occur but the 2-character qualifier is followed by one of ``> : ^``, the
+    value is split on that character instead (LinuxForHealth samples write ``HC>12345>26`` while
+    declaring ``:``). This is not reported as a problem.
+    """
+    if component in value:
+        return value.split(component)
+    if len(value) > 3 and value[2] in _ALT_COMPONENT_SEPARATORS:
+        return value.split(value[2])
+    return [value]
+
+
+class ServiceLine:
+    """What one SVC loop (2110) contributes to its adjustments."""
+
+    __slots__ = (
+        "allowed",
+        "balance_error",
+        "cas",
+        "cas_total",
+        "charge",
+        "charge_value",
+        "date",
+        "date_150",
+        "index",
+        "modifiers",
+        "paid",
+        "paid_value",
+        "procedure",
+        "rarcs",
+        "segment_no",
+        "units",
+    )
+
+    def __init__(self, segment_no: int, index: int) -> None:
+        self.segment_no = segment_no
+        self.index = index
+        self.procedure: str | None = None
+        self.modifiers: list[str] = []
+        self.charge = "0"
+        self.paid = "0"
+        self.charge_value = ZERO
+        self.paid_value = ZERO
+        self.units = "1"
+        self.allowed: str | None = None
+        self.date: str | None = None
+        self.date_150: str | None = None
+        self.cas: list[CasItem] = []
+        self.cas_total = ZERO
+        self.rarcs: list[str] = []
+        self.balance_error: str | None = None
+
+
+class Claim:
+    """What one CLP loop (2100) contributes to its adjustments."""
+
+    __slots__ = (
+        "cas",
+        "cas_total",
+        "charge_value",
+        "date",
+        "fields",
+        "lines",
+        "paid_value",
+        "rarcs",
+        "segment_no",
+    )
+
+    def __init__(
+        self,
+        segment_no: int,
+        fields: Adjustment,
+        charge_value: Decimal,
+        paid_value: Decimal,
+    ) -> None:
+        self.segment_no = segment_no
+        self.fields = fields
+        self.charge_value = charge_value
+        self.paid_value = paid_value
+        self.cas: list[CasItem] = []
+        self.cas_total = ZERO
+        self.lines: list[ServiceLine] = []
+        self.rarcs: list[str] = []
+        self.date: str | None = None
+
+
+EventId = Callable[[int, int], str]
+"""``event_id(segment_no, index)`` of the transaction set being read."""
+
+
+def claim_adjustments(
+    claim: Claim,
+    base: Adjustment,
+    error: str | None,
+    *,
+    event_id: EventId,
+    out: list[Adjustment],
+) -> None:
+    """Append one adjustment per claim-level CAS triplet to ``out``."""
+    append = out.append
+    rarcs = claim.rarcs
+    base = base.copy()
+    base["level"] = "claim"
+    base["balance_error"] = error
+    for segment_no, index, group, reason, amount, quantity in claim.cas:
+        adjustment = base.copy()
+        adjustment["event_id"] = event_id(segment_no, index)
+        adjustment["segment_no"] = segment_no
+        adjustment["group_code"] = group
+        adjustment["carc"] = reason
+        adjustment["amount"] = amount
+        adjustment["quantity"] = quantity
+        adjustment["modifiers"] = []
+        adjustment["rarcs"] = rarcs.copy()
+        append(adjustment)
+
+
+def line_adjustments(
+    claim: Claim,
+    line: ServiceLine,
+    base: Adjustment,
+    claim_error: str | None,
+    *,
+    event_id: EventId,
+    out: list[Adjustment],
+) -> None:
+    """Append one adjustment per CAS triplet of a service line to ``out``."""
+    append = out.append
+    line_base = base.copy()
+    line_base["level"] = "line"
+    line_base["line"] = line.index
+    line_base["procedure"] = line.procedure
+    line_base["units"] = line.units
+    line_base["line_charge"] = line.charge
+    line_base["line_paid"] = line.paid
+    line_base["allowed_amount"] = line.allowed
+    line_base["service_date"] = line.date or line.date_150 or claim.date
+    line_base["balance_error"] = line.balance_error or claim_error
+    rarcs = line.rarcs
+    if claim.rarcs:
+        rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
+    modifiers = line.modifiers
+    for segment_no, index, group, reason, amount, quantity in line.cas:
+        adjustment = line_base.copy()
+        adjustment["event_id"] = event_id(segment_no, index)
+        adjustment["segment_no"] = segment_no
+        adjustment["modifiers"] = modifiers.copy()
+        adjustment["group_code"] = group
+        adjustment["carc"] = reason
+        adjustment["amount"] = amount
+        adjustment["quantity"] = quantity
+        adjustment["rarcs"] = rarcs.copy()
+        append(adjustment)
