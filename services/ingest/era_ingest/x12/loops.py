@@ -219,8 +219,11 @@ def line_adjustments(
     if claim.rarcs:
         rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
     modifiers = line.modifiers
-    for segment_no, index, group, reason, amount, quantity in line.cas:
-        adjustment = line_base.copy()
+    last = line.cas[-1]
+    for item in line.cas:
+        segment_no, index, group, reason, amount, quantity = item
+        # the last (usually the only) triplet takes the prepared dict itself: one copy less
+        adjustment = line_base if item is last else line_base.copy()
         adjustment["event_id"] = event_id(segment_no, index)
         adjustment["segment_no"] = segment_no
         adjustment["modifiers"] = modifiers.copy()

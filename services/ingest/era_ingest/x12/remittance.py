@@ -337,8 +337,10 @@ class Remittance:
                 segment_no,
                 f"SVC01: expected qualifier and procedure code, got {el[1][:40]!r}",
             )
-        line.charge_value = decimal(el[2], "SVC02")
-        line.paid_value = decimal(el[3], "SVC03")
+        value = decimals_get(el[2])
+        line.charge_value = decimal(el[2], "SVC02") if value is None else value
+        value = decimals_get(el[3])
+        line.paid_value = decimal(el[3], "SVC03") if value is None else value
         line.charge = el[2][1:] if el[2][0] == "+" else el[2]
         line.paid = el[3][1:] if el[3][0] == "+" else el[3]
         if size > 5 and el[5]:
