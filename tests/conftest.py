@@ -23,6 +23,7 @@ from era_contract.topics import TopicNames
 from era_kafka.admin import delete_topics, ensure_topics
 from era_kafka.clients import admin_config
 from era_kafka.config import KafkaSettings
+from era_testing import era_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,13 +147,6 @@ def make_adjustment() -> Callable[..., dict[str, Any]]:
     return make
 
 
-def era_command(*args: str) -> list[str]:
-    """The argv that runs ``era ARGS`` with this interpreter."""
-    import sys
-
-    return [sys.executable, "-m", "era_cli.main", *args]
-
-
 @pytest.fixture
 def era_env(tmp_path: Path) -> dict[str, str]:
     """Environment for ``era`` subprocesses: the test's broker and topics (set by the
@@ -169,3 +163,31 @@ def era_env(tmp_path: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+@pytest.fixture
+def start_worker(era_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[str], Any]]:
+    """Start ``era worker SERVICE`` subprocesses; all are stopped (SIGKILL if need be) after."""
+    import signal
+    import subprocess
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(service: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{service}-{len(started)}.log").open("wb")
+        process = subprocess.Popen(
+            era_command("worker", service), env=era_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

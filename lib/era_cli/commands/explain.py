@@ -1,0 +1,105 @@
+"""`era explain FILE...`: parse, classify and route offline (no broker) and say why.
+
+The same classifier and router the workers run, with the whole claim in view (so CO-45
+hidden-denial and underpayment checks see every sibling adjustment). Exit status and problem
+lines as `era parse`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any, TextIO
+
+from era_classifier.app import build_classifier
+from era_classifier.classification import Classifier
+from era_classifier.fee_schedule import FeeScheduleError
+from era_classifier.kb import KnowledgeBaseError
+from era_classifier.overrides import OverrideError
+from era_classifier.settings import ClassifierSettings
+from era_cli.commands.parse import _Transactions
+from era_cli.output import TableWriter
+from era_contract.topics import ROUTES
+from era_router.app import build_router
+from era_router.routing import Router
+from era_router.settings import RouterSettings
+
+TABLE_COLUMNS = ("claim", "line", "code", "amount", "action", "route", "why")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``explain`` command."""
+    parser = subparsers.add_parser(
+        "explain",
+        help="parse, classify and route 835 files offline and explain every decision",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--format", choices=("jsonl", "table"), default="table")
+    parser.set_defaults(func=run)
+
+
+def explain(
+    adjustments: Iterable[dict[str, Any]], classifier: Classifier, router: Router
+) -> Iterator[dict[str, Any]]:
+    """Classified and routed records, in input order (one transaction set at a time)."""
+    batch = list(adjustments)
+    for adjustment, fields in zip(batch, classifier.classify_claim(batch), strict=True):
+        record = {**adjustment, **fields}
+        record.update(router.route(record).fields())
+        yield record
+
+
+def run(args: argparse.Namespace) -> int:
+    """Explain every adjustment of ``args.files``; return the exit status."""
+    try:
+        classifier = build_classifier(ClassifierSettings())
+        router = build_router(RouterSettings())
+    except (KnowledgeBaseError, FeeScheduleError, OverrideError, ValueError, OSError) as exc:
+        print(f"era explain: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    transactions = _Transactions(args.files, sys.stderr)
+    records = (
+        record for txn in transactions for record in explain(txn.adjustments, classifier, router)
+    )
+    if args.format == "jsonl":
+        for record in records:
+            sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+    else:
+        _write_table(records, sys.stdout)
+    return 0 if transactions.clean else 1
+
+
+def _write_table(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    table = TableWriter(TABLE_COLUMNS, max_width=90)
+    per_route: dict[str, tuple[int, Decimal]] = {}
+    per_claim: dict[str, Decimal] = {}
+    for record in records:
+        group = record.get("group_code")
+        code = f"{group}-{record['carc']}" if group else f"PLB {record['carc']}"
+        claim = record.get("claim_id") or f"(provider {record.get('trace') or ''})"
+        table.add(
+            {
+                "claim": claim,
+                "line": record.get("line"),
+                "code": code,
+                "amount": record["amount"],
+                "action": record["action"],
+                "route": record["route"],
+                "why": record["explanation"],
+            }
+        )
+        amount = Decimal(str(record["amount"]))
+        count, total = per_route.get(record["route"], (0, Decimal(0)))
+        per_route[record["route"]] = (count + 1, total + amount)
+        per_claim[claim] = per_claim.get(claim, Decimal(0)) + amount
+    table.write(out)
+    out.write("\nper route:\n")
+    for route in ROUTES:
+        count, total = per_route.get(route, (0, Decimal(0)))
+        out.write(f"  {route:<20} {count:>7} adjustments  {total:>14}\n")
+    out.write(f"\nper claim ({len(per_claim)} claims):\n")
+    for claim, total in per_claim.items():
+        out.write(f"  {claim:<30} {total:>14}\n")

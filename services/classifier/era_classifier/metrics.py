@@ -1,0 +1,29 @@
+"""Prometheus metrics of the classifier, on a registry the caller owns."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+
+class ClassifierMetrics:
+    """Counts by category, action, group and CARC: bounded label sets, never claim data."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.classified = Counter(
+            "era_classifier_events_classified_total",
+            "Adjustments classified, by category and action.",
+            ["category", "action"],
+            registry=registry,
+        )
+        self.unknown_codes = Counter(
+            "era_classifier_unknown_codes_total",
+            "Adjustments whose reason code is not in the code list, by group code.",
+            ["group"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "era_deadletter_records_total",
+            "Records written to the dead-letter topic, by service and reason.",
+            ["service", "reason"],
+            registry=registry,
+        )

@@ -1,0 +1,24 @@
+"""Classifier service settings (``ERA_CLASSIFIER_`` prefix)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ClassifierSettings(BaseSettings):
+    """What the classifier knows beyond the code lists, and where it listens."""
+
+    model_config = SettingsConfigDict(env_prefix="ERA_CLASSIFIER_", extra="ignore")
+
+    fee_schedule: Path | None = Field(
+        default=None, description="CSV of contracted allowed amounts (docs/fee-schedule.md)"
+    )
+    rules: Path | None = Field(default=None, description="deployment overrides (docs/rules.md)")
+    underpayment_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    app_id: str | None = Field(default=None, description="faust app id / consumer group")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 8002

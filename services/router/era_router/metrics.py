@@ -1,0 +1,40 @@
+"""Prometheus metrics of the router, on a registry the caller owns."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class RouterMetrics:
+    """Routed events and dollars per route, CO→patient blocks, end-to-end latency."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.routed = Counter(
+            "era_router_events_routed_total",
+            "Adjustments routed, by route.",
+            ["route"],
+            registry=registry,
+        )
+        self.dollars = Counter(
+            "era_router_dollars_routed_total",
+            "Sum of adjustment amounts routed, by route and sign (dollars).",
+            ["route", "sign"],
+            registry=registry,
+        )
+        self.co_patient_blocks = Counter(
+            "era_router_co_patient_blocks_total",
+            "CO/PI adjustments that something tried to bill to the patient; sent to review.",
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "era_pipeline_latency_seconds",
+            "Time from ingest publishing an adjustment to the router routing it, in seconds.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "era_deadletter_records_total",
+            "Records written to the dead-letter topic, by service and reason.",
+            ["service", "reason"],
+            registry=registry,
+        )

@@ -1,0 +1,21 @@
+"""Router service settings (``ERA_ROUTER_`` prefix)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RouterSettings(BaseSettings):
+    """Due-date windows and where the router listens."""
+
+    model_config = SettingsConfigDict(env_prefix="ERA_ROUTER_", extra="ignore")
+
+    appeal_days: int = Field(default=90, ge=0, description="default appeal window")
+    appeal_days_by_payer: dict[str, int] = Field(
+        default_factory=dict, description='JSON, e.g. {"CDCA1": 180}'
+    )
+    follow_up_days: int = Field(default=30, ge=0, description="cob_rebill follow-up window")
+    app_id: str | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 8003

@@ -1,0 +1,67 @@
+"""The router stage: ClassifiedAdjustment bytes in, the same record with its route fields out to
+the route's topic. No Kafka, no faust."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from era_contract.codec import AvroCodec
+from era_contract.topics import TopicNames
+from era_contract.validation import SchemaViolationError, check_adjustment
+from era_router.metrics import RouterMetrics
+from era_router.routing import Router
+
+
+class RouterStage:
+    """Decodes, validates and routes one classified adjustment; raises to dead-letter it."""
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        codec: AvroCodec,
+        topics: TopicNames,
+        metrics: RouterMetrics | None = None,
+        clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    ) -> None:
+        self.router = router
+        self.decode = codec.decode
+        self.encode = codec.encode
+        self.route_topics = topics.routes
+        self.metrics = metrics
+        self.clock_ms = clock_ms
+
+    def route(self, value: bytes | None) -> dict[str, object]:
+        """The routed record for one encoded classified adjustment."""
+        if value is None:
+            raise SchemaViolationError("tombstone: expected a ClassifiedAdjustment record")
+        record = self.decode(value)
+        check_adjustment(record)
+        decision = self.router.route(record)
+        routed = {**record, **decision.fields(), "routed_at": self.clock_ms()}
+        if self.metrics is not None:
+            flags = routed.get("flags")
+            blocked_upstream = isinstance(flags, list) and "co_patient_blocked" in flags
+            self._count(routed, decision.co_patient_blocked or blocked_upstream)
+        return routed
+
+    def _count(self, routed: dict[str, object], blocked: bool) -> None:
+        metrics = self.metrics
+        assert metrics is not None
+        route = str(routed["route"])
+        metrics.routed.labels(route).inc()
+        amount = Decimal(str(routed["amount"]))
+        sign = "negative" if amount < 0 else "positive"
+        metrics.dollars.labels(route, sign).inc(float(abs(amount)))
+        if blocked:
+            metrics.co_patient_blocks.inc()
+        ingested_at = routed.get("ingested_at")
+        if isinstance(ingested_at, int):
+            latency = (int(str(routed["routed_at"])) - ingested_at) / 1000
+            metrics.latency.observe(max(latency, 0.0))
+
+    def __call__(self, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
+        routed = self.route(value)
+        return [(self.route_topics[str(routed["route"])], self.encode(routed))]
