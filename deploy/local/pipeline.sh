@@ -9,8 +9,15 @@ BIN=.venv/bin
 RUN_DIR=${ERA_RUN_DIR:-var/run}
 mkdir -p "$RUN_DIR"
 
-# name|command — one line per long-running service; the list grows as services land.
-SERVICES=()
+INBOX=${ERA_INBOX:-var/inbox}
+SAMPLES=tests/data/era-samples
+
+# name|command — one line per long-running service.
+SERVICES=(
+  "ingest|$BIN/era ingest --watch $INBOX"
+  "classifier|$BIN/era worker classifier"
+  "router|$BIN/era worker router"
+)
 
 start_services() {
   for entry in "${SERVICES[@]}"; do
@@ -38,8 +45,47 @@ stop_services() {
 
 start_all() {
   $BIN/python deploy/kafka/local_kafka.py start
-  $BIN/era topics create
+  $BIN/era topics create >/dev/null
+  mkdir -p "$INBOX"
   start_services
+}
+
+seed_inbox() {
+  # The sample ERAs (some are rejected on purpose); files already published are recognised by
+  # the ingest ledger and not published twice.
+  echo "pipeline: dropping $(ls "$SAMPLES" | grep -vc '\.md$') sample ERA files into $INBOX"
+  for f in "$SAMPLES"/*; do
+    case "$f" in *.md) continue ;; esac
+    cp "$f" "$INBOX/.$(basename "$f").part" && mv "$INBOX/.$(basename "$f").part" "$INBOX/$(basename "$f")"
+  done
+}
+
+report_when_settled() {
+  for _ in $(seq 1 120); do
+    [ -z "$(find "$INBOX" -maxdepth 1 -type f ! -name '.*')" ] && break
+    sleep 1
+  done
+  local last="" now=""
+  for _ in $(seq 1 30); do
+    now=$($BIN/era report --idle-timeout 1 | grep '^all routes')
+    [ -n "$now" ] && [ "$now" = "$last" ] && break
+    last=$now
+    sleep 2
+  done
+  echo
+  echo "pipeline: what reached each route topic (read back from Kafka):"
+  $BIN/era report --idle-timeout 1
+  cat <<HINTS
+
+Next:
+  drop more ERA files into $INBOX/ (processed files move to $INBOX/done or $INBOX/rejected,
+    each with a .report.json); generate a big one with: $BIN/era synth --adjustments 50000 --out $INBOX/big.835
+  read a route:        $BIN/era consume era.route.appeals --from-beginning --format table
+  explain offline:     $BIN/era explain $SAMPLES/lfh_managed-care.835
+  metrics and health:  http://127.0.0.1:8001/metrics (ingest), http://127.0.0.1:8002/metrics
+                       (classifier), http://127.0.0.1:8003/metrics (router); /healthz, /readyz
+  logs:                $RUN_DIR/*.log
+HINTS
 }
 
 stop_all() {
@@ -51,12 +97,14 @@ case "${1:-}" in
   run)
     trap 'echo; echo "pipeline: stopping"; stop_all; exit 0' INT TERM
     start_all
+    seed_inbox
+    report_when_settled
     echo "pipeline: running; broker at 127.0.0.1:9092. Ctrl-C stops everything."
-    echo "pipeline: read a topic with: $BIN/era consume era.adjustments --from-beginning"
     while true; do sleep 1; done
     ;;
   up)
     start_all
+    seed_inbox
     echo "pipeline: up; broker at 127.0.0.1:9092; logs in $RUN_DIR; stop with: make down"
     ;;
   down)

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "synth",
     "ingest",
     "consume",
+    "report",
     "topics",
     "worker",
 )
