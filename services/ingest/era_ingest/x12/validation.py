@@ -23,7 +23,7 @@ _NUMBER_CHARS = "0123456789.-+"
 _DATES: dict[str, str | None] = {}
 DECIMALS: dict[str, Decimal] = {}
 """Validated numeric element text to its exact value (bounded memo)."""
-_DECIMAL_CACHE_LIMIT = 1 << 16
+_DECIMAL_CACHE_LIMIT = 1 << 14
 _DATE_CACHE_LIMIT = 4096
 
 
