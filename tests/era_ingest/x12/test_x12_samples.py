@@ -296,7 +296,14 @@ OUTCOMES: dict[str, Outcome] = {
     "tasty_multi-line-not-delimited.edi": Outcome(
         1, 4, "56.75", checks=((3, "carc", "251"),), decision="newline is the only terminator"
     ),
-    "tasty_profee-multiple.edi": Outcome(156, 624, "8853.00"),
+    "tasty_profee-multiple.edi": Outcome(
+        1,
+        4,
+        "56.75",
+        warnings=155,
+        decision="one interchange repeated 156 times with the same control numbers and content:"
+        " the first is kept, the 155 repeats are skipped as duplicates with a warning each",
+    ),
     "tasty_profee.edi": Outcome(1, 4, "56.75", checks=((3, "amount", "20"),)),
     "tigershark_835-example-2_pipe.txt": Outcome(
         0,
@@ -370,12 +377,14 @@ def test_event_ids_are_stable_and_unique_per_position(x12: SimpleNamespace) -> N
 
 def test_resent_interchange_gives_the_same_event_ids(x12: SimpleNamespace) -> None:
     # tasty_profee-multiple.edi is one interchange repeated 156 times with the same control
-    # numbers: same content, same ids (the downstream dedupe key), 4 distinct ids.
-    found = x12.adjustments(list(parse_path(SAMPLES / "tasty_profee-multiple.edi")))
-    ids = [a["event_id"] for a in found]
-    assert len(ids) == 624
-    assert len(set(ids)) == 4
-    assert ids[:4] == ids[4:8] == ids[-4:]
+    # numbers and content: the repeats would give the same ids, so they are skipped, never
+    # published twice.
+    parsed = list(parse_path(SAMPLES / "tasty_profee-multiple.edi"))
+    ids = [a["event_id"] for a in x12.adjustments(parsed)]
+    assert len(ids) == len(set(ids)) == 4
+    repeats = [p for p in x12.problems(parsed) if "skipped as a duplicate" in p.message]
+    assert len(repeats) == 155
+    assert all(p.severity == "warning" and not p.rejected for p in repeats)
 
 
 def test_file_level_problem_is_a_single_problem() -> None:
@@ -390,3 +399,18 @@ def test_provenance_and_licences_travel_with_the_samples() -> None:
     licences = (SAMPLES / "LICENSES.md").read_text(encoding="utf-8")
     for licence in ("GPL-2.0", "MIT", "Apache-2.0", "BSD"):
         assert licence in licences
+
+
+def test_a_repeat_with_other_content_is_rejected_not_merged(
+    tmp_path: Path, x12: SimpleNamespace
+) -> None:
+    original = (SAMPLES / "tasty_profee.edi").read_bytes()
+    changed = original.replace(b"CAS*CO*29*12~", b"CAS*CO*29*13~", 1)
+    assert changed != original
+    path = tmp_path / "reused-control-numbers.835"
+    path.write_bytes(original + b"\n" + changed)
+    parsed = list(parse_path(path))
+    assert len(x12.adjustments(parsed)) == 4
+    rejected = [p for p in x12.problems(parsed) if p.rejected]
+    assert len(rejected) == 1
+    assert "with other content: expected unique ISA13/GS06/ST02" in rejected[0].message

@@ -59,8 +59,13 @@ Event id
     the segment's 1-based position inside its transaction set (ST = 1) and the 1-based triplet
     (CAS) or pair (PLB) index, joined with the ASCII unit separator ``\\x1f`` and UTF-8 encoded.
     An interchange sent twice with the same control numbers gives the same ids (that is the
-    dedupe key); ``tasty_profee-multiple.edi`` repeats one interchange 156 times and so has 4
-    distinct ids for 624 adjustments.
+    dedupe key downstream, and how re-ingesting a file creates no new work).
+Repeated transaction sets
+    A set with the same sender, receiver, ISA13, GS06 and ST02 as an earlier set of the same
+    file would get the same event ids. When its adjustments are identical too (a duplicated
+    transmission, e.g. ``tasty_profee-multiple.edi``: one interchange 156 times) it is skipped
+    with a warning, so nothing is published twice; when they differ it is rejected (its ids
+    would collide with the first set's).
 Other segments
     Segments that are not 835 segments produce a warning and are skipped. SVC01 without a
     procedure code keeps the raw value as ``procedure`` and warns.

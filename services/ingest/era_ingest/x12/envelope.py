@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class _FileWalker:
         self.stray_reported = False
         self.pending: list[Problem | ParsedTransaction] = []
         self.txn: Remittance | None = None
+        self.seen_sets: dict[str, tuple[int, str]] = {}
 
     def problem(self, segment_no: int, message: str) -> None:
         interchange = self.isa[13] if self.isa is not None else None
@@ -167,6 +169,8 @@ class _FileWalker:
         if broken is not None:
             self.reject(txn, broken[0], broken[1])
             return
+        if self.is_repeat(txn):
+            return
         gs = self.gs
         self.pending.append(
             ParsedTransaction(
@@ -179,6 +183,44 @@ class _FileWalker:
                 txn.problems,
             ),
         )
+
+    def is_repeat(self, txn: Remittance) -> bool:
+        """True when ``txn`` repeats an earlier set of this file (same sender, receiver and
+        control numbers). An identical repeat is skipped with a warning, so its adjustments
+        are not published twice; a repeat with other content is rejected, since its event ids
+        would collide with the first set's."""
+        fingerprint = hashlib.sha256(
+            "\x1e".join(
+                f"{a['event_id']}\x1f{a['amount']}\x1f{a['group_code']}\x1f{a['carc']}"
+                f"\x1f{a['claim_id']}\x1f{a['line']}"
+                for a in txn.adjustments
+            ).encode(),
+        ).hexdigest()
+        first = self.seen_sets.setdefault(txn.id_prefix, (txn.st_segment_no, fingerprint))
+        if first == (txn.st_segment_no, fingerprint):
+            return False
+        first_segment, first_fingerprint = first
+        if first_fingerprint == fingerprint:
+            self.pending.append(
+                Problem(
+                    self.file,
+                    txn.st_segment_no,
+                    f"transaction set {txn.transaction} repeats the one at segment"
+                    f" {first_segment} (same sender, receiver, control numbers and adjustments):"
+                    " skipped as a duplicate",
+                    "warning",
+                    txn.interchange,
+                    txn.transaction,
+                ),
+            )
+        else:
+            self.reject(
+                txn,
+                txn.st_segment_no,
+                f"reuses the sender, receiver and control numbers of the transaction set at"
+                f" segment {first_segment} with other content: expected unique ISA13/GS06/ST02",
+            )
+        return True
 
     def envelope(
         self,
