@@ -32,6 +32,17 @@ BENCH = ROOT / "var" / "bench"
 PYX12_VENV = BENCH / "pyx12-venv"
 PYX12_COUNT = Path(__file__).resolve().parent / "pyx12_count.py"
 TIMEOUT_S = 900.0
+# The parser without the CLI and JSON encoding: where the time of `era parse` goes.
+PARSE_ONLY = """
+import sys
+from era_ingest.x12 import Problem, parse_path
+n = 0
+for item in parse_path(sys.argv[1]):
+    if isinstance(item, Problem):
+        sys.exit(f"problem: {item}")
+    n += len(item.adjustments)
+print(n)
+"""
 
 
 @dataclass(frozen=True)
@@ -234,8 +245,11 @@ def main(argv: list[str] | None = None) -> int:
             best_of([*era, str(main_file)], args.repeat),
         )
     ]
+    api = measure([sys.executable, "-c", PARSE_ONLY, str(main_file)], capture=True)
+    api_count = int(api.stdout.split()[0]) if api.returncode == 0 and api.stdout else -1
+    rows.append(Row("parse_path() only, no JSON output", main_file.name, api_count, api))
     baseline: Row | None = None
-    failed = rows[0].run.returncode != 0
+    failed = rows[0].run.returncode != 0 or api_count != summary["adjustments"]
     if not args.skip_pyx12:
         python = ensure_pyx12()
         sliced = BENCH / f"slice-{args.pyx12_adjustments}-s{args.seed}.835"
