@@ -22,7 +22,8 @@ from era_ingest.x12 import ParsedTransaction, Problem, parse_path, parse_stream
 
 pytestmark = pytest.mark.unit
 
-# Every (group, CARC) the routing policy names, in the group the generator uses for it.
+# Every (group, CARC) ROUTING.md names, in the group the generator uses for it, the OA "others"
+# and the PLB codes.
 ROUTING_CODES = {
     "CO-45", "PR-1", "PR-2", "PR-3", "CO-22", "CO-254", "CO-270", "CO-280", "CO-109", "CO-290",
     "CO-291", "OA-23", "CO-253", "CO-59", "CO-94", "CO-131", "CO-144", "CO-237", "CO-18",
