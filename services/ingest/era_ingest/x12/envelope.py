@@ -25,7 +25,10 @@ class ParsedTransaction:
 
     ``adjustments`` are plain dicts with the Adjustment fields of docs/events.md (``ingested_at``
     left ``None``); ``problems`` are the warnings (balance errors, odd dates, unknown segments)
-    that did not reject the set.
+    that did not reject the set. ``payer_id`` and ``claim_statuses`` (CLP02 value → number of
+    claims, counting claims without adjustments too) feed the per-payer denial rate.
+    ``identity`` names the set (sender, receiver, ISA13, GS06, ST02: what its event ids derive
+    from) and ``fingerprint`` its adjustments, so a set sent again in another file is recognised.
     """
 
     file: str
@@ -35,6 +38,10 @@ class ParsedTransaction:
     first_segment_no: int
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    payer_id: str | None = None
+    claim_statuses: dict[str, int] = field(default_factory=dict)
+    identity: str = ""
+    fingerprint: str = ""
 
 
 class _FileWalker:
@@ -169,7 +176,8 @@ class _FileWalker:
         if broken is not None:
             self.reject(txn, broken[0], broken[1])
             return
-        if self.is_repeat(txn):
+        identity, fingerprint = set_identity(txn)
+        if self.is_repeat(txn, identity, fingerprint):
             return
         gs = self.gs
         self.pending.append(
@@ -181,22 +189,19 @@ class _FileWalker:
                 txn.st_segment_no,
                 txn.adjustments,
                 txn.problems,
+                _text(txn.base["payer_id"]),
+                txn.claim_statuses,
+                identity,
+                fingerprint,
             ),
         )
 
-    def is_repeat(self, txn: Remittance) -> bool:
+    def is_repeat(self, txn: Remittance, identity: str, fingerprint: str) -> bool:
         """True when ``txn`` repeats an earlier set of this file (same sender, receiver and
         control numbers). An identical repeat is skipped with a warning, so its adjustments
         are not published twice; a repeat with other content is rejected, since its event ids
         would collide with the first set's."""
-        fingerprint = hashlib.sha256(
-            "\x1e".join(
-                f"{a['event_id']}\x1f{a['amount']}\x1f{a['group_code']}\x1f{a['carc']}"
-                f"\x1f{a['claim_id']}\x1f{a['line']}"
-                for a in txn.adjustments
-            ).encode(),
-        ).hexdigest()
-        first = self.seen_sets.setdefault(txn.id_prefix, (txn.st_segment_no, fingerprint))
+        first = self.seen_sets.setdefault(identity, (txn.st_segment_no, fingerprint))
         if first == (txn.st_segment_no, fingerprint):
             return False
         first_segment, first_fingerprint = first
@@ -358,6 +363,24 @@ class _FileWalker:
         if not same_control_number(isa[13], control):
             self.problem(segment_no, f"IEA02: expected {isa[13]} (ISA13), got {control!r}")
         self.isa = None
+
+
+def set_identity(txn: Remittance) -> tuple[str, str]:
+    """(identity, fingerprint) of a transaction set: a hash of what its event ids derive from,
+    and a hash of its adjustments' ids, amounts and codes."""
+    identity = hashlib.sha256(txn.id_prefix.encode()).hexdigest()[:32]
+    fingerprint = hashlib.sha256(
+        "\x1e".join(
+            f"{a['event_id']}\x1f{a['amount']}\x1f{a['group_code']}\x1f{a['carc']}"
+            f"\x1f{a['claim_id']}\x1f{a['line']}"
+            for a in txn.adjustments
+        ).encode(),
+    ).hexdigest()[:32]
+    return identity, fingerprint
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def parse_stream(stream: BinaryIO, file_name: str) -> Iterator[ParsedTransaction | Problem]:

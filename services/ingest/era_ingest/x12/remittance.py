@@ -97,6 +97,7 @@ class Remittance:
         self.payment: Decimal | None = None
         self.seen: set[str] = set()
         self.paid_total = ZERO
+        self.claim_statuses: dict[str, int] = {}
         self.plb_total = ZERO
 
     # -- helpers -------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class Remittance:
         charge = decimal(el[3], "CLP03")
         paid = decimal(el[4], "CLP04")
         self.paid_total = add(self.paid_total, paid)
+        self.claim_statuses[el[2]] = self.claim_statuses.get(el[2], 0) + 1
         fields: Adjustment = {
             "claim_id": el[1],
             "claim_status": el[2],
