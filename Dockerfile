@@ -1,0 +1,39 @@
+# One image for every service of the pipeline; the service is chosen by the command:
+#   docker run era-pipeline ingest --watch /var/lib/era/inbox
+#   docker run era-pipeline worker classifier
+#   docker run era-pipeline worker router
+#   docker run era-pipeline topics create
+# Build from the repository root: docker build -t era-pipeline .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /opt/era
+COPY pyproject.toml README.md ./
+COPY lib/ lib/
+COPY services/ services/
+COPY schemas/ schemas/
+RUN pip install . \
+    && rm -rf build \
+    && useradd --system --uid 10001 --user-group --home-dir /var/lib/era --shell /usr/sbin/nologin era \
+    && mkdir -p /var/lib/era/inbox \
+    && chown -R 10001:10001 /var/lib/era
+
+# The Avro contract is read from schemas/ (not part of the installed packages); metrics pages
+# listen on every interface of the container. The drop folder /var/lib/era/inbox is a volume.
+ENV ERA_SCHEMAS_DIR=/opt/era/schemas \
+    ERA_INGEST_METRICS_HOST=0.0.0.0 \
+    ERA_CLASSIFIER_METRICS_HOST=0.0.0.0 \
+    ERA_ROUTER_METRICS_HOST=0.0.0.0
+
+# faust keeps its <app id>-data directory in the working directory: writable, owned by era.
+WORKDIR /var/lib/era
+USER 10001:10001
+VOLUME ["/var/lib/era/inbox"]
+EXPOSE 8001 8002 8003
+
+ENTRYPOINT ["era"]
+CMD ["--help"]

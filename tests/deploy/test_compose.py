@@ -1,0 +1,175 @@
+"""deploy/compose.yaml and the Dockerfile, read as data (no Docker engine here): services,
+images, commands, ports, volumes, start order, and the image's user, entry point and settings."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+ERA_SERVICES = ("topics", "ingest", "classifier", "router")
+
+
+@pytest.fixture(scope="module")
+def compose(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((root / "deploy" / "compose.yaml").read_text())
+    return data
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def test_services_and_images(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {*ERA_SERVICES, "kafka", "prometheus", "grafana"}
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["prometheus"]["image"].startswith("prom/prometheus:")
+    assert services["grafana"]["image"].startswith("grafana/grafana:")
+    images = {services[name]["image"] for name in ERA_SERVICES}
+    assert len(images) == 1, "one image for every service"
+    for name in ERA_SERVICES:
+        assert services[name]["build"]["dockerfile"] == "Dockerfile"
+
+
+def test_build_context_is_the_repository(root: Path, compose: dict[str, Any]) -> None:
+    context = (root / "deploy" / compose["services"]["ingest"]["build"]["context"]).resolve()
+    assert context == root
+    assert (context / "Dockerfile").is_file()
+
+
+def test_kafka_runs_kraft_with_single_replica_internal_topics(compose: dict[str, Any]) -> None:
+    kafka = compose["services"]["kafka"]
+    env = _env(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert not any("ZOOKEEPER" in key for key in env)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", env["CLUSTER_ID"])
+    # transactions (ingest and the workers) need the transaction state log to be writable
+    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "1"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert "healthcheck" in kafka
+    advertised = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    for name in ERA_SERVICES:
+        bootstrap = _env(compose["services"][name])["KAFKA_BOOTSTRAP_SERVERS"]
+        assert f"PLAINTEXT://{bootstrap}" in advertised
+
+
+def test_start_order(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert services["topics"]["restart"] == "no"
+    for name in ("ingest", "classifier", "router"):
+        condition = services[name]["depends_on"]["topics"]["condition"]
+        assert condition == "service_completed_successfully"
+    assert set(services["prometheus"]["depends_on"]) == {"ingest", "classifier", "router"}
+    assert set(services["grafana"]["depends_on"]) == {"prometheus"}
+
+
+def test_commands_ports_and_inbox(
+    compose: dict[str, Any], default_metrics_ports: dict[str, int]
+) -> None:
+    from era_cli.main import build_parser
+
+    services = compose["services"]
+    parser = build_parser()
+    for name in ERA_SERVICES:
+        parser.parse_args(services[name]["command"])  # a valid `era` command line
+    assert services["topics"]["command"] == ["topics", "create"]
+    assert services["classifier"]["command"] == ["worker", "classifier"]
+    assert services["router"]["command"] == ["worker", "router"]
+    for name, port in default_metrics_ports.items():
+        assert f"{port}:{port}" in services[name]["ports"]
+    ingest = services["ingest"]
+    assert ingest["command"][:2] == ["ingest", "--watch"]
+    inbox = ingest["command"][2]
+    volume, target = ingest["volumes"][0].split(":")[:2]
+    assert target == inbox
+    assert volume in compose["volumes"]
+    assert "9090:9090" in services["prometheus"]["ports"]
+    assert "3000:3000" in services["grafana"]["ports"]
+
+
+def test_env_names_are_settings_the_code_reads(
+    compose: dict[str, Any], known_env_names: set[str]
+) -> None:
+    for name in ERA_SERVICES:
+        assert set(_env(compose["services"][name])) - known_env_names == set()
+
+
+def test_mounted_files_exist(root: Path, compose: dict[str, Any]) -> None:
+    for name in ("prometheus", "grafana"):
+        for volume in compose["services"][name]["volumes"]:
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (root / "deploy" / source).exists(), f"{name}: {source}"
+            else:
+                assert source in compose["volumes"], f"{name}: {source}"
+    prometheus = yaml.safe_load((root / "deploy/prometheus/prometheus.compose.yml").read_text())
+    targets = {
+        target.split(":")[0]
+        for job in prometheus["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    assert targets <= set(compose["services"])
+    grafana_env = _env(compose["services"]["grafana"])
+    assert grafana_env["PROMETHEUS_URL"] == "http://prometheus:9090"
+
+
+def test_grafana_provisioning(root: Path) -> None:
+    provisioning = root / "deploy" / "grafana" / "provisioning"
+    datasources = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())
+    (datasource,) = datasources["datasources"]
+    assert datasource["type"] == "prometheus"
+    assert datasource["uid"] == "era-prometheus"
+    providers = yaml.safe_load((provisioning / "dashboards" / "era.yaml").read_text())
+    (provider,) = providers["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def _dockerfile(root: Path) -> list[tuple[str, str]]:
+    text = (root / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    instructions = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+def test_dockerfile(root: Path, known_env_names: set[str]) -> None:
+    instructions = _dockerfile(root)
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    users = [rest for keyword, rest in instructions if keyword == "USER"]
+    assert users and users[-1].split(":")[0] not in {"0", "root"}
+    assert ("ENTRYPOINT", '["era"]') in instructions
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert "era" in scripts
+    env = dict(
+        pair.split("=", 1)
+        for keyword, rest in instructions
+        if keyword == "ENV"
+        for pair in rest.split()
+        if "=" in pair
+    )
+    for service in ("INGEST", "CLASSIFIER", "ROUTER"):
+        assert env[f"ERA_{service}_METRICS_HOST"] == "0.0.0.0"  # reachable from outside
+    # schemas/ is not package data: the installed code finds it through ERA_SCHEMAS_DIR
+    copied = {rest.split()[-1].rstrip("/") for keyword, rest in instructions if keyword == "COPY"}
+    assert "schemas" in copied
+    assert env["ERA_SCHEMAS_DIR"] == "/opt/era/schemas"
+    assert {name for name in env if name.startswith(("ERA_", "KAFKA_"))} <= known_env_names
+    ignored = (root / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "var"} <= set(ignored)
