@@ -6,9 +6,12 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,8 +39,39 @@ def configure_logging() -> None:
     root.setLevel(os.environ.get("ERA_LOG_LEVEL", "INFO").upper())
 
 
-def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> None:
-    """Serve ``registry`` at http://host:port/metrics (port 0 disables it)."""
-    if port:
-        start_http_server(port, addr=host, registry=registry)
-        logging.getLogger("era").info("metrics on http://%s:%d/metrics", host, port)
+def serve_metrics(
+    registry: CollectorRegistry, host: str, port: int, ready: Callable[[], bool]
+) -> ThreadingHTTPServer | None:
+    """Serve ``/metrics``, ``/healthz`` (process up) and ``/readyz`` (``ready()``) on
+    host:port in a daemon thread; port 0 disables it."""
+    if not port:
+        return None
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._reply(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+            elif path == "/healthz":
+                self._reply(200, b'{"status":"ok"}', "application/json")
+            elif path == "/readyz":
+                ok = ready()
+                body = b'{"status":"ready"}' if ok else b'{"status":"not ready"}'
+                self._reply(200 if ok else 503, body, "application/json")
+            else:
+                self._reply(404, b"not found", "text/plain")
+
+        def _reply(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Scrapes are not worth a log line each."""
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
+    logging.getLogger("era").info("metrics and health on http://%s:%d", host, port)
+    return server

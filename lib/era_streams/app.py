@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from era_kafka.clients import consumer_config, producer_config
 from era_kafka.config import KafkaSettings
 from era_streams.deadletter import dead_letter_headers
+from era_streams.metrics import StreamMetrics
 from era_streams.settings import WorkerSettings
 from era_streams.stage import Stage
 from era_streams.transactional import TransactionalLoop
@@ -269,6 +270,7 @@ def build_worker(
         commit_interval=worker.commit_interval_seconds,
         batch_size=worker.batch_size,
         on_dead_letter=on_dead_letter,
+        metrics=StreamMetrics(registry, app_id),
     )
     host_loop(app, loop)
     add_health_pages(app, registry, ready=lambda: loop.state.running and bool(loop.state.assigned))

@@ -31,6 +31,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from era_streams.deadletter import dead_letter_headers
+from era_streams.metrics import StreamMetrics
 from era_streams.stage import Stage
 
 log = logging.getLogger("era.worker")
@@ -64,6 +65,8 @@ class TransactionalLoop:
         commit_interval: float = 0.5,
         batch_size: int = 500,
         on_dead_letter: Callable[[BaseException], None] = lambda exc: None,
+        metrics: StreamMetrics | None = None,
+        lag_interval: float = 5.0,
     ) -> None:
         self.name = name
         self.consumer_config = consumer_config
@@ -74,6 +77,9 @@ class TransactionalLoop:
         self.commit_interval = commit_interval
         self.batch_size = batch_size
         self.on_dead_letter = on_dead_letter
+        self.metrics = metrics
+        self.lag_interval = lag_interval
+        self._lag_due = 0.0
         self.state = LoopState()
         self._stop = threading.Event()
         self._in_transaction = False
@@ -105,6 +111,8 @@ class TransactionalLoop:
                     time.monotonic() - self._transaction_started >= self.commit_interval
                 ):
                     self._commit()
+                if self.metrics is not None and time.monotonic() >= self._lag_due:
+                    self._report_lag()
             if self._in_transaction:
                 self._commit()
         except KafkaException as exc:
@@ -212,6 +220,18 @@ class TransactionalLoop:
             offset = tp.offset if tp.offset >= 0 else 0
             consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
 
+    def _report_lag(self) -> None:
+        """End offset (cached from fetches, so no broker round trip) minus position."""
+        assert self.metrics is not None
+        self._lag_due = time.monotonic() + self.lag_interval
+        consumer = self._consumer
+        lags: dict[tuple[str, int], int] = {}
+        for tp in consumer.position(consumer.assignment()):
+            _, high = consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and tp.offset >= 0:
+                lags[(tp.topic, tp.partition)] = max(high - tp.offset, 0)
+        self.metrics.set_lag(lags)
+
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.state.assigned = self.state.assigned | {tp.partition for tp in partitions}
         log.info("%s assigned partitions %s", self.name, sorted(self.state.assigned))
@@ -220,7 +240,14 @@ class TransactionalLoop:
         if self._in_transaction:
             self._commit()
         self.state.assigned = self.state.assigned - {tp.partition for tp in partitions}
+        self._forget(partitions)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._abort()
         self.state.assigned = self.state.assigned - {tp.partition for tp in partitions}
+        self._forget(partitions)
+
+    def _forget(self, partitions: list[TopicPartition]) -> None:
+        if self.metrics is not None:
+            for tp in partitions:
+                self.metrics.forget(tp.topic, tp.partition)

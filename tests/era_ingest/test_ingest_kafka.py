@@ -69,7 +69,11 @@ def test_ingest_publishes_exactly_the_parsed_adjustments_of_every_sample(
     )
     assert result.returncode == 1, "some samples are rejected, so the exit code must say so"
     published = _published(kafka_settings, topic_names.adjustments)
-    assert Counter(e["event_id"] for e in published) == expected_ids
+    # Some samples carry the same interchange in other layouts (same sender, control numbers
+    # and adjustments): it is published once, from the first file.
+    assert max(expected_ids.values()) > 1
+    assert Counter(e["event_id"] for e in published) == Counter(set(expected_ids))
+    assert "was already published from" in result.stderr
     assert all(e["ingested_at"] and e["ingested_at"] > 1_700_000_000_000 for e in published)
     dead = [
         AvroCodec(DEAD_LETTER).decode(r.value)

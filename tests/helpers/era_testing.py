@@ -3,6 +3,7 @@ path; fixtures live in tests/conftest.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable
@@ -48,3 +49,40 @@ def committed_count(kafka: KafkaSettings, topics: list[str]) -> int:
     """Records read_committed consumers can reach on ``topics`` (last stable offsets; transaction
     markers count too, so this is an upper bound used only to wait)."""
     return sum(sum(end_offsets(kafka, topic).values()) for topic in topics)
+
+
+def documented_event_ids(envelope: list[str], adjustments: list[list[str]]) -> list[str]:
+    """Event ids of one transaction set computed as docs/events.md says: ``envelope`` is
+    [ISA06, ISA08, ISA13, GS06, ST02]; each adjustment is [position in set, index, *content].
+    Provisional id = SHA-256 over envelope + adjustment joined by US; the set fingerprint =
+    SHA-256 over the joined envelope (with a trailing US) then every provisional id; final id =
+    SHA-256 over fingerprint + provisional id. All cut to 32 hex characters."""
+    unit = "\x1f"
+    provisional = [
+        hashlib.sha256(unit.join([*envelope, *parts]).encode()).hexdigest()[:32]
+        for parts in adjustments
+    ]
+    digest = hashlib.sha256((unit.join(envelope) + unit).encode())
+    for ident in provisional:
+        digest.update(ident.encode())
+    fingerprint = digest.hexdigest()[:32]
+    return [
+        hashlib.sha256(f"{fingerprint}{ident}".encode()).hexdigest()[:32] for ident in provisional
+    ]
+
+
+def id_parts(adjustment: dict[str, Any], position: int, index: int, raw: str = "") -> list[str]:
+    """The [position, index, *content] list of :func:`documented_event_ids` for an adjustment:
+    CAS content is claim id, payer claim id, group, code and amount; PLB content is the raw
+    reason composite (``raw``, e.g. ``WO:INV-9``) and amount."""
+    if adjustment["level"] == "provider":
+        content = [raw or str(adjustment["carc"]), str(adjustment["amount"])]
+    else:
+        content = [
+            str(adjustment["claim_id"] or ""),
+            str(adjustment["payer_claim_id"] or ""),
+            str(adjustment["group_code"]),
+            str(adjustment["carc"]),
+            str(adjustment["amount"]),
+        ]
+    return [str(position), str(index), *content]

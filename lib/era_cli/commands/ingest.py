@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +80,17 @@ def run(args: argparse.Namespace) -> int:
         metrics=metrics,
         transactional_id=transactional_id,
     )
+    started = threading.Event()
+    if args.watch:
+        serve_metrics(registry, settings.metrics_host, settings.metrics_port, started.is_set)
     try:
         publisher.start()
     except (KafkaException, TopicReadError) as exc:
         print(f"era ingest: cannot start: {exc}", file=sys.stderr)
         return 1
+    started.set()  # ready: producer fenced in, ledger loaded
     try:
         if args.watch:
-            serve_metrics(registry, settings.metrics_host, settings.metrics_port)
             watcher = InboxWatcher(
                 publisher,
                 Inbox(args.watch, stable_seconds=settings.stable_seconds),

@@ -15,6 +15,13 @@ class ClassifierMetrics:
             ["category", "action"],
             registry=registry,
         )
+        self.adjustments = Counter(
+            "era_classifier_adjustments_total",
+            "Adjustments classified, by payer id, group code, CARC (or 'unknown') and category:"
+            " the source of denial rates by payer and by CARC.",
+            ["payer", "group", "carc", "category"],
+            registry=registry,
+        )
         self.unknown_codes = Counter(
             "era_classifier_unknown_codes_total",
             "Adjustments whose reason code is not in the code list, by group code.",

@@ -45,8 +45,20 @@ class ClassifierStage:
     def __call__(self, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
         record = self.classify(value)
         if self.metrics is not None:
-            self.metrics.classified.labels(record["category"], record["action"]).inc()
-            flags = record["flags"]
-            if isinstance(flags, list) and "unknown_code" in flags:
-                self.metrics.unknown_codes.labels(str(record.get("group_code"))).inc()
+            self._count(record)
         return [(self.output_topic, self.encode(record))]
+
+    def _count(self, record: dict[str, object]) -> None:
+        metrics = self.metrics
+        assert metrics is not None
+        category = str(record["category"])
+        metrics.classified.labels(category, record["action"]).inc()
+        flags = record["flags"]
+        unknown = isinstance(flags, list) and "unknown_code" in flags
+        group = str(record.get("group_code") or "none")
+        if unknown:
+            metrics.unknown_codes.labels(group).inc()
+        # only codes of the code list become label values: a garbage code cannot mint series
+        carc = "unknown" if unknown else str(record["carc"])
+        payer = str(record.get("payer_id") or "unknown")
+        metrics.adjustments.labels(payer, group, carc, category).inc()

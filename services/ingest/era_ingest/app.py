@@ -8,6 +8,10 @@ producer, which aborts its open transaction, and publishes the file again from t
 after the commit but before the file was moved is caught by the ledger: the file is recognised
 as already published and only moved. So every adjustment of an accepted file is published
 exactly once.
+
+The ledger also holds one receipt per published transaction set (key ``set:<fingerprint>``),
+so a set that arrives again inside another file (re-delivered by a clearinghouse, re-wrapped with
+other whitespace) is recognised by its fingerprint and skipped: its event ids would be the same.
 """
 
 from __future__ import annotations
@@ -27,14 +31,16 @@ from confluent_kafka import KafkaException, Producer
 from era_contract.topics import TopicNames
 from era_ingest.inbox import Inbox
 from era_ingest.metrics import IngestMetrics
-from era_ingest.records import FileReport, claim_key, dead_letter_for, file_digest
+from era_ingest.records import FileReport, Tally, claim_key, dead_letter_for, file_digest
 from era_ingest.settings import IngestSettings
-from era_ingest.x12 import Problem, parse_path
+from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import read_to_end
 
 log = logging.getLogger("era.ingest")
+
+SET_KEY = "set:"
 
 
 class IngestError(RuntimeError):
@@ -82,15 +88,25 @@ class IngestPublisher:
             )
         )
         self.ledger: dict[str, dict[str, Any]] = {}
+        self.sets: dict[str, str] = {}  # set fingerprint -> file it was published from
 
     def start(self) -> None:
         """Fence any earlier producer with this id (aborting its open transaction), then load
         the ledger of files already published."""
         self.producer.init_transactions(60)
         for record in read_to_end(self.kafka, self.topics.ingest_ledger):
-            if record.key is not None and record.value is not None:
-                self.ledger[record.key.decode()] = json.loads(record.value)
-        log.info("ingest ready: %d files in the ledger", len(self.ledger))
+            if record.key is None or record.value is None:
+                continue
+            key, value = record.key.decode(), json.loads(record.value)
+            if key.startswith(SET_KEY):
+                self.sets[key[len(SET_KEY) :]] = value["file"]
+            else:
+                self.ledger[key] = value
+        log.info(
+            "ingest ready: %d files and %d transaction sets in the ledger",
+            len(self.ledger),
+            len(self.sets),
+        )
 
     def publish(self, path: Path) -> FileReport:
         """Parse and publish ``path``; returns its report. Raises :class:`IngestError` when
@@ -105,14 +121,18 @@ class IngestPublisher:
             report.adjustments = int(previous.get("adjustments", 0))
             self.metrics.files.labels("duplicate").inc()
             return report
+        tally = Tally()
+        new_sets: dict[str, str] = {}
         self.producer.begin_transaction()
         try:
-            self._publish_contents(path, report, digest)
+            self._publish_contents(path, report, digest, tally, new_sets)
             report.settle()
             receipt = {**report.as_dict(), "committed_at": _now_ms()}
-            self.producer.produce(
-                self.topics.ingest_ledger, json.dumps(receipt).encode(), digest.encode()
-            )
+            ledger = self.topics.ingest_ledger
+            for fingerprint, file in new_sets.items():
+                value = json.dumps({"file": file}).encode()
+                self._produce(ledger, value, f"{SET_KEY}{fingerprint}".encode())
+            self.producer.produce(ledger, json.dumps(receipt).encode(), digest.encode())
             self.producer.commit_transaction(self.settings.transaction_timeout_ms / 1000)
         except (KafkaException, BufferError) as exc:
             self._abort()
@@ -123,11 +143,18 @@ class IngestPublisher:
             message = f"{path.name}: internal error, transaction aborted: {exc!r}"
             raise IngestError(message, retriable=False) from exc
         self.ledger[digest] = receipt
-        self.metrics.files.labels(report.outcome).inc()
-        self.metrics.parse_seconds.observe(time.perf_counter() - started)
+        self.sets.update(new_sets)
+        self.metrics.record_file(report.outcome, tally, time.perf_counter() - started, time.time())
         return report
 
-    def _publish_contents(self, path: Path, report: FileReport, digest: str) -> None:
+    def _publish_contents(
+        self,
+        path: Path,
+        report: FileReport,
+        digest: str,
+        tally: Tally,
+        new_sets: dict[str, str],
+    ) -> None:
         size = path.stat().st_size
         if size > self.settings.max_file_bytes:
             problem = Problem(
@@ -137,7 +164,7 @@ class IngestPublisher:
                 " (ERA_INGEST_MAX_FILE_BYTES)",
             )
             report.add_problem(problem)
-            self._dead_letter(problem, "file_too_large", digest)
+            self._dead_letter(problem, "file_too_large", digest, tally)
             return
         encode = self.codecs.adjustment.encode
         produce = self._produce
@@ -147,23 +174,43 @@ class IngestPublisher:
                 report.add_problem(item)
                 if item.rejected:
                     report.transactions_rejected += 1
-                    self.metrics.transactions_rejected.inc()
-                    self._dead_letter(item, "rejected_transaction", digest)
+                    tally.rejected_sets += 1
+                    self._dead_letter(item, "rejected_transaction", digest, tally)
                 elif item.segment_no == 0 and item.severity == "error":
-                    self._dead_letter(item, "unreadable_file", digest)
+                    self._dead_letter(item, "unreadable_file", digest, tally)
                 continue
+            if self._already_published(item, path, report):
+                continue
+            new_sets[item.fingerprint] = path.name
             report.transactions_accepted += 1
             for problem in item.problems:
                 report.add_problem(problem)
-            counted: dict[tuple[str, str], int] = {}
+            tally.add_claims(item.payer_id, item.claim_statuses)
+            counted = tally.adjustments
             for adjustment in item.adjustments:
                 adjustment["ingested_at"] = _now_ms()
                 produce(topic, encode(adjustment), claim_key(adjustment))
-                label = (str(adjustment.get("payer_id") or "unknown"), str(adjustment["level"]))
-                counted[label] = counted.get(label, 0) + 1
-            for (payer, level), count in counted.items():
-                self.metrics.adjustments.labels(payer, level).inc(count)
+                counted[(str(adjustment["payer_id"] or "unknown"), str(adjustment["level"]))] += 1
             report.adjustments += len(item.adjustments)
+
+    def _already_published(self, item: ParsedTransaction, path: Path, report: FileReport) -> bool:
+        """True (and reported) when the very same set was published before, from another file."""
+        first_file = self.sets.get(item.fingerprint)
+        if first_file is None:
+            return False
+        report.transactions_duplicate += 1
+        report.add_problem(
+            Problem(
+                str(path),
+                item.first_segment_no,
+                f"transaction set {item.transaction} was already published from {first_file}:"
+                " skipped as a duplicate",
+                "warning",
+                item.interchange,
+                item.transaction,
+            )
+        )
+        return True
 
     def _produce(self, topic: str, value: bytes, key: bytes) -> None:
         while True:
@@ -174,14 +221,14 @@ class IngestPublisher:
                 self.producer.poll(0.05)
         self.producer.poll(0)
 
-    def _dead_letter(self, problem: Problem, reason: str, digest: str) -> None:
+    def _dead_letter(self, problem: Problem, reason: str, digest: str, tally: Tally) -> None:
         record = dead_letter_for(problem, reason=reason, file_sha256=digest, now_ms=_now_ms())
         self._produce(
             self.topics.deadletter,
             self.codecs.dead_letter.encode(record),
             record["dead_letter_id"].encode(),
         )
-        self.metrics.dead_letters.labels("ingest", reason).inc()
+        tally.dead_letters[reason] += 1
 
     def _abort(self) -> None:
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from era_ingest.records import Tally
 
 
 class IngestMetrics:
@@ -32,9 +34,35 @@ class IngestMetrics:
             ["service", "reason"],
             registry=registry,
         )
+        self.claims = Counter(
+            "era_ingest_claims_total",
+            "Claims on accepted transaction sets, by payer id and outcome"
+            " (paid, denied, reversal, other; from CLP02): the denial rate's source.",
+            ["payer", "outcome"],
+            registry=registry,
+        )
+        self.last_file = Gauge(
+            "era_ingest_last_file_timestamp_seconds",
+            "When the last ERA file was committed (Unix time); 0 before the first.",
+            registry=registry,
+        )
         self.parse_seconds = Histogram(
             "era_ingest_file_seconds",
             "Time to parse and publish one file, in seconds.",
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
             registry=registry,
         )
+
+    def record_file(self, outcome: str, tally: Tally, seconds: float, now: float) -> None:
+        """Count one committed file."""
+        self.files.labels(outcome).inc()
+        for (payer, level), count in tally.adjustments.items():
+            self.adjustments.labels(payer, level).inc(count)
+        for (payer, claim_outcome), count in tally.claims.items():
+            self.claims.labels(payer, claim_outcome).inc(count)
+        for reason, count in tally.dead_letters.items():
+            self.dead_letters.labels("ingest", reason).inc(count)
+        if tally.rejected_sets:
+            self.transactions_rejected.inc(tally.rejected_sets)
+        self.parse_seconds.observe(seconds)
+        self.last_file.set(now)

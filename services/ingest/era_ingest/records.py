@@ -4,6 +4,7 @@ file report."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,39 @@ from typing import Any
 from era_ingest.x12 import Problem
 
 INGEST = "ingest"
+
+# CLP02 claim status → the outcome a denial rate is computed from.
+_CLAIM_OUTCOMES = {
+    "1": "paid",
+    "2": "paid",
+    "3": "paid",
+    "19": "paid",
+    "20": "paid",
+    "21": "paid",
+    "4": "denied",
+    "22": "reversal",
+}
+
+
+def claim_outcome(status: str) -> str:
+    """``paid``, ``denied``, ``reversal`` or ``other`` for a CLP02 claim status code."""
+    return _CLAIM_OUTCOMES.get(status, "other")
+
+
+@dataclass(slots=True)
+class Tally:
+    """What one file contributed to the metrics; applied only once its transaction commits,
+    so an aborted and retried file is not counted twice."""
+
+    adjustments: Counter[tuple[str, str]] = field(default_factory=Counter)  # (payer, level)
+    claims: Counter[tuple[str, str]] = field(default_factory=Counter)  # (payer, outcome)
+    dead_letters: Counter[str] = field(default_factory=Counter)  # reason
+    rejected_sets: int = 0
+
+    def add_claims(self, payer: str | None, statuses: dict[str, int]) -> None:
+        """Count a transaction set's claims by outcome."""
+        for status, count in statuses.items():
+            self.claims[(payer or "unknown", claim_outcome(status))] += count
 
 
 def claim_key(adjustment: dict[str, Any]) -> bytes:
@@ -64,6 +98,7 @@ class FileReport:
     adjustments: int = 0
     transactions_accepted: int = 0
     transactions_rejected: int = 0
+    transactions_duplicate: int = 0
     problems: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
 
@@ -73,7 +108,11 @@ class FileReport:
 
     def settle(self) -> str:
         """Decide the outcome from what was counted: accepted, partial or rejected."""
-        if self.duplicate_of is not None:
+        if self.duplicate_of is not None or (
+            self.transactions_duplicate
+            and not self.transactions_accepted
+            and not self.transactions_rejected
+        ):
             self.outcome = "duplicate"
         elif self.transactions_rejected and self.transactions_accepted:
             self.outcome = "partial"
@@ -92,6 +131,7 @@ class FileReport:
             "adjustments": self.adjustments,
             "transactions_accepted": self.transactions_accepted,
             "transactions_rejected": self.transactions_rejected,
+            "transactions_duplicate": self.transactions_duplicate,
             "problems": self.problems,
             "duplicate_of": self.duplicate_of,
         }

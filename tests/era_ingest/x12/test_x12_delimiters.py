@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from types import SimpleNamespace
 
@@ -10,6 +9,7 @@ import pytest
 
 from era_ingest.x12 import ADJUSTMENT_FIELDS, ParsedTransaction, Problem, parse_stream
 from era_ingest.x12.segments import SegmentReader
+from era_testing import documented_event_ids, id_parts
 
 pytestmark = pytest.mark.unit
 
@@ -29,9 +29,10 @@ def test_reference_interchange_gives_exact_adjustments(x12: SimpleNamespace) -> 
         ("line", "PR", "1", "20"),
     ]
     line = found[1]
-    key = "\x1f".join(["SENDER", "RECEIVER", "000000001", "1", "0001", "15", "1"])
+    parts = [id_parts(a, p, 1) for a, p in zip(found, (9, 15, 16), strict=True)]
+    sealed = documented_event_ids(["SENDER", "RECEIVER", "000000001", "1", "0001"], parts)
     assert line == {
-        "event_id": hashlib.sha256(key.encode()).hexdigest()[:32],
+        "event_id": sealed[1],
         "file": "test.835",
         "implementation": "005010X221A1",
         "interchange": "000000001",

@@ -3,7 +3,6 @@ balancing at line/claim/transaction level, PLB, reversals, 4010 files and file-l
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,6 +10,9 @@ import pytest
 
 from era_ingest.x12 import ParsedTransaction, Problem, X12Error, parse_path, parse_stream
 from era_ingest.x12 import remittance as remittance_module
+from era_testing import documented_event_ids, id_parts
+
+ENVELOPE = ["SENDER", "RECEIVER", "000000001", "1", "0001"]  # ISA06, ISA08, ISA13, GS06, ST02
 
 pytestmark = pytest.mark.unit
 
@@ -320,9 +322,24 @@ def test_plb_one_adjustment_per_pair(x12: SimpleNamespace) -> None:
         ("L6", None, "-2.5"),
         ("72", "REF", "12.5"),
     ]
-    for index, adjustment in enumerate(plb, start=1):
-        key = "\x1f".join(["SENDER", "RECEIVER", "000000001", "1", "0001", "19", str(index)])
-        assert adjustment["event_id"] == hashlib.sha256(key.encode()).hexdigest()[:32]
+    everything = x12.adjustments(parsed)
+    raws = {"WO": "WO:INV-9", "L6": "L6", "72": "72:REF"}
+    parts = []
+    for adjustment in everything:
+        if adjustment["level"] == "provider":
+            index = list(raws).index(str(adjustment["carc"])) + 1
+            parts.append(id_parts(adjustment, 19, index, raws[str(adjustment["carc"])]))
+        else:
+            parts.append(id_parts(adjustment, int(adjustment["segment_no"]) - 2, 1))
+    expected = dict(
+        zip(
+            [a["event_id"] for a in everything],
+            documented_event_ids(ENVELOPE, parts),
+            strict=True,
+        )
+    )
+    assert all(ident == sealed for ident, sealed in expected.items())
+    for adjustment in plb:
         assert adjustment["claim_id"] is None and adjustment["group_code"] is None
         assert adjustment["payer_name"] == "ACME PAYER" and adjustment["rarcs"] == []
         assert adjustment["line"] is None and adjustment["quantity"] is None
@@ -453,9 +470,10 @@ def test_4010_file(x12: SimpleNamespace) -> None:
 
 def test_event_id_is_the_documented_hash(x12: SimpleNamespace) -> None:
     found = x12.adjustments(x12.parse(x12.interchange(terminator="~")))
-    for adjustment, position in zip(found, (9, 15, 16), strict=True):
-        key = "\x1f".join(["SENDER", "RECEIVER", "000000001", "1", "0001", str(position), "1"])
-        assert adjustment["event_id"] == hashlib.sha256(key.encode()).hexdigest()[:32]
+    parts = [id_parts(a, p, 1) for a, p in zip(found, (9, 15, 16), strict=True)]
+    assert [a["event_id"] for a in found] == documented_event_ids(
+        ["SENDER", "RECEIVER", "000000001", "1", "0001"], parts
+    )
 
 
 # -- file-level failures ---------------------------------------------------------------------

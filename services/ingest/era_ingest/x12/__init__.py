@@ -55,17 +55,18 @@ Amounts and dates
     ``units`` is ``"1"`` when SVC05 is absent. Dates that are not a calendar CCYYMMDD become
     ``None`` with a warning. A line date is DTM*472, else DTM*150, else the claim's DTM*232.
 Event id
-    First 32 hex characters of SHA-256 over ISA06 and ISA08 (padding stripped), ISA13, GS06, ST02,
-    the segment's 1-based position inside its transaction set (ST = 1) and the 1-based triplet
-    (CAS) or pair (PLB) index, joined with the ASCII unit separator ``\\x1f`` and UTF-8 encoded.
-    An interchange sent twice with the same control numbers gives the same ids (that is the
-    dedupe key downstream, and how re-ingesting a file creates no new work).
+    Provisional id per adjustment: SHA-256 over ISA06 and ISA08 (padding stripped), ISA13, GS06,
+    ST02, the segment's 1-based position inside its set (ST = 1), the 1-based triplet (CAS) or
+    pair (PLB) index and the content (CLP01, CLP07, group, code, amount; for PLB the raw reason
+    composite and amount), joined with ``\x1f``. The set's fingerprint hashes the envelope
+    fields and all provisional ids; the final id hashes fingerprint + provisional id (each cut
+    to 32 hex characters; docs/events.md). An id thus names an adjustment of one exact set: the
+    same set sent again gives the same ids, a set reusing control numbers with other content
+    gets all new ids.
 Repeated transaction sets
-    A set with the same sender, receiver, ISA13, GS06 and ST02 as an earlier set of the same
-    file would get the same event ids. When its adjustments are identical too (a duplicated
-    transmission, e.g. ``tasty_profee-multiple.edi``: one interchange 156 times) it is skipped
-    with a warning, so nothing is published twice; when they differ it is rejected (its ids
-    would collide with the first set's).
+    A set identical to an earlier set of the same file (same fingerprint: e.g.
+    ``tasty_profee-multiple.edi``, one interchange 156 times) is skipped with a warning, so
+    nothing is published twice. Ingest does the same across files with its ledger.
 Other segments
     Segments that are not 835 segments produce a warning and are skipped. SVC01 without a
     procedure code keeps the raw value as ``procedure`` and warns.

@@ -27,8 +27,8 @@ class ParsedTransaction:
     left ``None``); ``problems`` are the warnings (balance errors, odd dates, unknown segments)
     that did not reject the set. ``payer_id`` and ``claim_statuses`` (CLP02 value → number of
     claims, counting claims without adjustments too) feed the per-payer denial rate.
-    ``identity`` names the set (sender, receiver, ISA13, GS06, ST02: what its event ids derive
-    from) and ``fingerprint`` its adjustments, so a set sent again in another file is recognised.
+    ``fingerprint`` hashes the set's event ids (which cover its control numbers and content), so
+    a set sent again, in this file or another, is recognised.
     """
 
     file: str
@@ -40,7 +40,6 @@ class ParsedTransaction:
     problems: list[Problem] = field(default_factory=list)
     payer_id: str | None = None
     claim_statuses: dict[str, int] = field(default_factory=dict)
-    identity: str = ""
     fingerprint: str = ""
 
 
@@ -58,7 +57,7 @@ class _FileWalker:
         self.stray_reported = False
         self.pending: list[Problem | ParsedTransaction] = []
         self.txn: Remittance | None = None
-        self.seen_sets: dict[str, tuple[int, str]] = {}
+        self.seen_sets: dict[str, int] = {}  # fingerprint -> ST segment number
 
     def problem(self, segment_no: int, message: str) -> None:
         interchange = self.isa[13] if self.isa is not None else None
@@ -176,8 +175,8 @@ class _FileWalker:
         if broken is not None:
             self.reject(txn, broken[0], broken[1])
             return
-        identity, fingerprint = set_identity(txn)
-        if self.is_repeat(txn, identity, fingerprint):
+        fingerprint = set_fingerprint(txn)
+        if self.is_repeat(txn, fingerprint):
             return
         gs = self.gs
         self.pending.append(
@@ -191,40 +190,29 @@ class _FileWalker:
                 txn.problems,
                 _text(txn.base["payer_id"]),
                 txn.claim_statuses,
-                identity,
                 fingerprint,
             ),
         )
 
-    def is_repeat(self, txn: Remittance, identity: str, fingerprint: str) -> bool:
-        """True when ``txn`` repeats an earlier set of this file (same sender, receiver and
-        control numbers). An identical repeat is skipped with a warning, so its adjustments
-        are not published twice; a repeat with other content is rejected, since its event ids
-        would collide with the first set's."""
-        first = self.seen_sets.setdefault(identity, (txn.st_segment_no, fingerprint))
-        if first == (txn.st_segment_no, fingerprint):
+    def is_repeat(self, txn: Remittance, fingerprint: str) -> bool:
+        """True when ``txn`` repeats an earlier set of this file: same control numbers and
+        same adjustments, hence the same event ids. It is skipped with a warning, so nothing is
+        published twice. (A set that reuses control numbers with other content is not a
+        repeat: its event ids differ, since they cover the content.)"""
+        first_segment = self.seen_sets.setdefault(fingerprint, txn.st_segment_no)
+        if first_segment == txn.st_segment_no:
             return False
-        first_segment, first_fingerprint = first
-        if first_fingerprint == fingerprint:
-            self.pending.append(
-                Problem(
-                    self.file,
-                    txn.st_segment_no,
-                    f"transaction set {txn.transaction} repeats the one at segment"
-                    f" {first_segment} (same sender, receiver, control numbers and adjustments):"
-                    " skipped as a duplicate",
-                    "warning",
-                    txn.interchange,
-                    txn.transaction,
-                ),
-            )
-        else:
-            self.reject(
-                txn,
+        self.pending.append(
+            Problem(
+                self.file,
                 txn.st_segment_no,
-                f"reuses the sender, receiver and control numbers of the transaction set at"
-                f" segment {first_segment} with other content: expected unique ISA13/GS06/ST02",
-            )
+                f"transaction set {txn.transaction} repeats the one at segment {first_segment}"
+                " (same sender, receiver, control numbers and adjustments): skipped as a duplicate",
+                "warning",
+                txn.interchange,
+                txn.transaction,
+            ),
+        )
         return True
 
     def envelope(
@@ -365,18 +353,23 @@ class _FileWalker:
         self.isa = None
 
 
-def set_identity(txn: Remittance) -> tuple[str, str]:
-    """(identity, fingerprint) of a transaction set: a hash of what its event ids derive from,
-    and a hash of its adjustments' ids, amounts and codes."""
-    identity = hashlib.sha256(txn.id_prefix.encode()).hexdigest()[:32]
-    fingerprint = hashlib.sha256(
-        "\x1e".join(
-            f"{a['event_id']}\x1f{a['amount']}\x1f{a['group_code']}\x1f{a['carc']}"
-            f"\x1f{a['claim_id']}\x1f{a['line']}"
-            for a in txn.adjustments
-        ).encode(),
-    ).hexdigest()[:32]
-    return identity, fingerprint
+def set_fingerprint(txn: Remittance) -> str:
+    """Seal the set's event ids and return its fingerprint.
+
+    Each adjustment's provisional id covers the control numbers, its position and content; the
+    fingerprint hashes them all, and each final id is the hash of fingerprint and provisional
+    id. So an id names an adjustment *of this exact set*: a re-sent identical set gives the same
+    ids (and fingerprint), a set that reuses control numbers with any other content gives all
+    new ids, never a mix."""
+    digest = hashlib.sha256(txn.id_prefix.encode())
+    adjustments = txn.adjustments
+    for adjustment in adjustments:
+        digest.update(str(adjustment["event_id"]).encode())
+    fingerprint = digest.hexdigest()[:32]
+    for adjustment in adjustments:
+        sealed = f"{fingerprint}{adjustment['event_id']}".encode()
+        adjustment["event_id"] = hashlib.sha256(sealed).hexdigest()[:32]
+    return fingerprint
 
 
 def _text(value: object) -> str | None:

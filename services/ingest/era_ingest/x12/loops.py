@@ -163,8 +163,12 @@ class Claim:
         self.date: str | None = None
 
 
-EventId = Callable[[int, int], str]
-"""``event_id(segment_no, index)`` of the transaction set being read."""
+EventId = Callable[[int, int, str], str]
+"""``event_id(segment_no, index, content)`` of the transaction set being read."""
+
+
+def _claim_content(base: Adjustment) -> str:
+    return f"{base['claim_id'] or ''}\x1f{base['payer_claim_id'] or ''}\x1f"
 
 
 def claim_adjustments(
@@ -181,9 +185,11 @@ def claim_adjustments(
     base = base.copy()
     base["level"] = "claim"
     base["balance_error"] = error
+    claim_content = _claim_content(base)
     for segment_no, index, group, reason, amount, quantity in claim.cas:
         adjustment = base.copy()
-        adjustment["event_id"] = event_id(segment_no, index)
+        content = f"{claim_content}{group}\x1f{reason}\x1f{amount}"
+        adjustment["event_id"] = event_id(segment_no, index, content)
         adjustment["segment_no"] = segment_no
         adjustment["group_code"] = group
         adjustment["carc"] = reason
@@ -220,11 +226,13 @@ def line_adjustments(
         rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
     modifiers = line.modifiers
     last = line.cas[-1]
+    claim_content = _claim_content(base)
     for item in line.cas:
         segment_no, index, group, reason, amount, quantity = item
         # the last (usually the only) triplet takes the prepared dict itself: one copy less
         adjustment = line_base if item is last else line_base.copy()
-        adjustment["event_id"] = event_id(segment_no, index)
+        content = f"{claim_content}{group}\x1f{reason}\x1f{amount}"
+        adjustment["event_id"] = event_id(segment_no, index, content)
         adjustment["segment_no"] = segment_no
         adjustment["modifiers"] = modifiers.copy()
         adjustment["group_code"] = group

@@ -115,9 +115,12 @@ class Remittance:
             ),
         )
 
-    def event_id(self, segment_no: int, index: int) -> str:
-        """Deterministic id: SHA-256 over sender, receiver, ISA13, GS06, ST02, position, index."""
-        key = f"{self.id_prefix}{segment_no - self.st_segment_no + 1}{_ID_SEPARATOR}{index}"
+    def event_id(self, segment_no: int, index: int, content: str) -> str:
+        """Deterministic id: SHA-256 over sender, receiver, ISA13, GS06, ST02, position, index
+        and the adjustment's content (claim ids, group, code, amount), so a set that reuses
+        control numbers with other content never collides with the first one."""
+        position = segment_no - self.st_segment_no + 1
+        key = f"{self.id_prefix}{position}{_ID_SEPARATOR}{index}{_ID_SEPARATOR}{content}"
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
     def date(self, segment_no: int, value: str, element: str) -> str | None:
@@ -439,7 +442,9 @@ class Remittance:
             self.plb_total = add(self.plb_total, decimal(amount, f"PLB{position + 1:02d}"))
             parts = split_composite(reason, self.component)
             adjustment = self.base.copy()
-            adjustment["event_id"] = self.event_id(segment_no, (position - 1) // 2)
+            adjustment["event_id"] = self.event_id(
+                segment_no, (position - 1) // 2, f"{reason}{_ID_SEPARATOR}{amount}"
+            )
             adjustment["segment_no"] = segment_no
             adjustment["level"] = "provider"
             adjustment["carc"] = parts[0]
