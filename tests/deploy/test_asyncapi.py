@@ -102,14 +102,15 @@ def test_dead_letter_headers_are_the_ones_workers_write(asyncapi: dict[str, Any]
 
 
 def test_ledger_receipt_has_the_report_fields(asyncapi: dict[str, Any]) -> None:
-    from era_ingest.records import FileReport
+    from era_ingest.records import FileReport, set_receipt
 
     channel = _channels(asyncapi)[TopicNames().ingest_ledger]
     receipts = {m["name"]: m for m in _messages(asyncapi, channel)}
     properties = receipts["FileReceipt"]["payload"]["schema"]["properties"]
     report = FileReport(file="a.835", sha256="0" * 64).as_dict()
     assert set(properties) == {*report, "committed_at"}
-    assert set(receipts["SetReceipt"]["payload"]["schema"]["properties"]) == {"fingerprint", "file"}
+    set_properties = receipts["SetReceipt"]["payload"]["schema"]["properties"]
+    assert set(set_properties) == set(set_receipt("a.835"))
 
 
 def test_claim_key_examples_are_what_ingest_writes(asyncapi: dict[str, Any]) -> None:

@@ -135,11 +135,11 @@ def test_deployment(
     refs = [next(iter(source.values()))["name"] for source in container["envFrom"]]
     assert refs == ["era-config", "era-kafka"]
 
+    live, ready = container["livenessProbe"], container["readinessProbe"]
+    assert live["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert ready["httpGet"] == {"path": "/readyz", "port": "metrics"}
     if service in WORKERS:
         assert container["args"] == ["worker", service]
-        live, ready = container["livenessProbe"], container["readinessProbe"]
-        assert live["httpGet"] == {"path": "/healthz", "port": "metrics"}
-        assert ready["httpGet"] == {"path": "/readyz", "port": "metrics"}
     else:
         assert deployment["spec"]["replicas"] == 1
         assert deployment["spec"]["strategy"]["type"] == "Recreate"

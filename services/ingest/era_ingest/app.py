@@ -31,7 +31,14 @@ from confluent_kafka import KafkaException, Producer
 from era_contract.topics import TopicNames
 from era_ingest.inbox import Inbox
 from era_ingest.metrics import IngestMetrics
-from era_ingest.records import FileReport, Tally, claim_key, dead_letter_for, file_digest
+from era_ingest.records import (
+    FileReport,
+    Tally,
+    claim_key,
+    dead_letter_for,
+    file_digest,
+    set_receipt,
+)
 from era_ingest.settings import IngestSettings
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_kafka.clients import Codecs, producer_config
@@ -130,7 +137,7 @@ class IngestPublisher:
             receipt = {**report.as_dict(), "committed_at": _now_ms()}
             ledger = self.topics.ingest_ledger
             for fingerprint, file in new_sets.items():
-                value = json.dumps({"file": file}).encode()
+                value = json.dumps(set_receipt(file)).encode()
                 self._produce(ledger, value, f"{SET_KEY}{fingerprint}".encode())
             self.producer.produce(ledger, json.dumps(receipt).encode(), digest.encode())
             self.producer.commit_transaction(self.settings.transaction_timeout_ms / 1000)

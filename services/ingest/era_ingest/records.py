@@ -88,6 +88,11 @@ def dead_letter_for(
     }
 
 
+def set_receipt(file: str) -> dict[str, str]:
+    """The ledger value of a published transaction set (its key is ``set:<fingerprint>``)."""
+    return {"file": file}
+
+
 @dataclass(slots=True)
 class FileReport:
     """The outcome of one file, written beside it as ``<name>.report.json``."""
