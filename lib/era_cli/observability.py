@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,13 +30,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def log_level() -> str:
+    """``ERA_LOG_LEVEL`` (default INFO)."""
+    return os.environ.get("ERA_LOG_LEVEL", "INFO").upper()
+
+
+def logging_config(level: str | None = None) -> dict[str, object]:
+    """A ``logging.config.dictConfig`` for JSON lines on stderr (also handed to faust/mode)."""
+    level = level or log_level()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+                "level": level,
+            }
+        },
+        "root": {"level": level, "handlers": ["default"]},
+    }
+
+
 def configure_logging() -> None:
     """JSON logs on stderr at ``ERA_LOG_LEVEL`` (default INFO)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("ERA_LOG_LEVEL", "INFO").upper())
+    logging.config.dictConfig(logging_config())
 
 
 def serve_metrics(

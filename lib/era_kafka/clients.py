@@ -3,6 +3,7 @@ talks to Kafka."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -10,6 +11,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from era_contract.codec import AvroCodec
 from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER
 from era_kafka.config import KafkaSettings, SchemaRegistrySettings
+
+# librdkafka's own log lines go through Python logging (so they are JSON too), not raw stderr.
+CLIENT_LOGGER = logging.getLogger("era.kafka.client")
 
 
 def producer_config(
@@ -21,6 +25,7 @@ def producer_config(
         "acks": "all",
         "linger.ms": 5,
         "compression.type": "lz4",
+        "logger": CLIENT_LOGGER,
         **kafka.librdkafka(),
     }
     if transactional_id:
@@ -36,6 +41,7 @@ def consumer_config(kafka: KafkaSettings, *, group_id: str, **overrides: Any) ->
         "isolation.level": "read_committed",
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
+        "logger": CLIENT_LOGGER,
         **kafka.librdkafka(),
     }
     config.update(overrides)
@@ -44,7 +50,7 @@ def consumer_config(kafka: KafkaSettings, *, group_id: str, **overrides: Any) ->
 
 def admin_config(kafka: KafkaSettings) -> dict[str, Any]:
     """Configuration for ``confluent_kafka.admin.AdminClient``."""
-    return dict(kafka.librdkafka())
+    return {"logger": CLIENT_LOGGER, **kafka.librdkafka()}
 
 
 def schema_registry(settings: SchemaRegistrySettings) -> SchemaRegistryClient | None:

@@ -28,4 +28,3 @@ class WorkerSettings(BaseSettings):
     session_timeout_seconds: float = Field(
         default=10.0, gt=0, description="how soon a dead worker's partitions move to another"
     )
-    log_level: str = "info"

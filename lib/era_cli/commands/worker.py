@@ -11,7 +11,7 @@ import faust
 from era_classifier.fee_schedule import FeeScheduleError
 from era_classifier.kb import KnowledgeBaseError
 from era_classifier.overrides import OverrideError
-from era_streams.settings import WorkerSettings
+from era_cli.observability import log_level, logging_config
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     except (KnowledgeBaseError, FeeScheduleError, OverrideError, ValueError, OSError) as exc:
         print(f"era worker {args.service}: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    worker = faust.Worker(app, loglevel=WorkerSettings().log_level, quiet=True)
+    level = log_level()
+    worker = faust.Worker(app, loglevel=level, quiet=True, logging_config=logging_config(level))
     worker.execute_from_commandline()
     return 0
