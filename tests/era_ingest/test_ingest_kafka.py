@@ -204,3 +204,38 @@ def test_kill_9_during_a_batch_loses_and_doubles_no_file(
     assert published == expected_ids
     assert max(published.values()) == 1
     assert not list((inbox / "rejected").iterdir())
+
+
+def test_phi_mode_tokenize_publishes_no_names_or_member_ids(
+    kafka_settings: KafkaSettings, topic_names: TopicNames, era_env: dict[str, str]
+) -> None:
+    sample = SAMPLES / "lfh_demo.835"
+    env = {**era_env, "ERA_PHI_MODE": "tokenize", "ERA_PHI_TOKEN_KEY": "k" * 32}
+    result = subprocess.run(
+        _era_command("ingest", str(sample)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "accepted" in result.stdout, result.stderr
+    published = _published(kafka_settings, topic_names.adjustments)
+    assert len(published) == 3
+    claims = [e for e in published if e["level"] != "provider"]
+    assert len(claims) == 2
+    assert all(e["patient_name"].startswith("tok:") for e in claims)
+    assert all(e["member_id"].startswith("tok:") for e in claims)
+    assert not any("JONES" in str(e) or "666666666A" in str(e) for e in published)
+
+    bad = subprocess.run(
+        _era_command("ingest", str(sample)),
+        env={**env, "ERA_PHI_TOKEN_KEY": "short"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "ERA_PHI_TOKEN_KEY of at least 16 characters" in bad.stderr
+    assert "Traceback" not in bad.stderr

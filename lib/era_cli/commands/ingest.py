@@ -11,8 +11,10 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
 from era_cli.observability import configure_logging, serve_metrics
+from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
 from era_ingest.app import (
     InboxWatcher,
@@ -64,8 +66,12 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.paths) == bool(args.watch):
         print("era ingest: give FILE|DIR arguments or --watch DIR (not both)", file=sys.stderr)
         return 2
-    settings = IngestSettings()
-    topics = TopicNames(TopicSettings().prefix)
+    try:
+        settings, phi, topic_settings = IngestSettings(), PhiSettings(), TopicSettings()
+    except ValidationError as exc:
+        print(f"era ingest: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    topics = TopicNames(topic_settings.prefix)
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
     scope_paths = [args.watch] if args.watch else _inputs(args.paths)
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         metrics=metrics,
         transactional_id=transactional_id,
+        phi=phi,
     )
     started = threading.Event()
     if args.watch:

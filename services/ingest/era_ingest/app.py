@@ -28,6 +28,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
+from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
 from era_ingest.inbox import Inbox
 from era_ingest.metrics import IngestMetrics
@@ -81,6 +82,7 @@ class IngestPublisher:
         settings: IngestSettings,
         metrics: IngestMetrics,
         transactional_id: str,
+        phi: PhiSettings | None = None,
     ) -> None:
         self.kafka = kafka
         self.topics = topics
@@ -95,6 +97,7 @@ class IngestPublisher:
             )
         )
         self.ledger: dict[str, dict[str, Any]] = {}
+        self.tokenizer = phi.tokenizer() if phi is not None else None
         self.sets: dict[str, str] = {}  # set fingerprint -> file it was published from
 
     def start(self) -> None:
@@ -194,7 +197,10 @@ class IngestPublisher:
                 report.add_problem(problem)
             tally.add_claims(item.payer_id, item.claim_statuses)
             counted = tally.adjustments
+            tokenizer = self.tokenizer
             for adjustment in item.adjustments:
+                if tokenizer is not None:
+                    tokenizer.apply(adjustment)
                 adjustment["ingested_at"] = _now_ms()
                 produce(topic, encode(adjustment), claim_key(adjustment))
                 counted[(str(adjustment["payer_id"] or "unknown"), str(adjustment["level"]))] += 1
