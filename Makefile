@@ -53,6 +53,16 @@ lint: setup ## ruff (lint + format check) and mypy (strict)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+chaos: setup ## full chaos run: 100k adjustments, 5 kill -9 per worker kind, a broker restart
+	ERA_CHAOS_ADJUSTMENTS=100000 ERA_CHAOS_KILLS=5 $(BIN)/pytest -s tests/era_streams/test_chaos_kafka.py
+
+fuzz: setup ## long parser fuzz run (ERA_FUZZ_EXAMPLES, default 20000 per property)
+	ERA_FUZZ_EXAMPLES=$${ERA_FUZZ_EXAMPLES:-20000} $(BIN)/pytest -p no:cacheprovider --timeout 3600 tests/era_ingest/x12/test_x12_fuzz.py
+
+synth: setup ## generate a 10 MB sample ERA into var/synth/sample.835
+	@mkdir -p var/synth
+	$(BIN)/era synth --size-mb 10 --seed 1 --out var/synth/sample.835
+
 fmt: setup ## format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -62,4 +72,8 @@ bench: bench-parse ## every benchmark, each figure next to its baseline from the
 bench-parse: setup ## era parse vs pyx12 on the same generated file (adjustments/s)
 	$(BIN)/python bench/parse_bench.py
 
-.PHONY: help setup run up down reset kafka-up topics test test-unit test-integration lint fmt bench bench-parse
+bench-big: setup ## bench-parse plus peak memory on a 1 GB generated file (first run generates it)
+	$(BIN)/python bench/parse_bench.py --big
+
+.PHONY: help setup run up down reset kafka-up topics test test-unit test-integration lint fmt \
+	chaos fuzz synth bench bench-parse bench-big

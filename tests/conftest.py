@@ -46,11 +46,11 @@ def _local_kafka_module() -> Any:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """Bootstrap address of a running broker: an external one, or a fresh local one."""
-    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if external:
-        yield external
+def local_broker() -> Iterator[Any]:
+    """The session's own broker (a ``LocalKafka``), or None when ``KAFKA_BOOTSTRAP_SERVERS``
+    names an external cluster."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield None
         return
     local_kafka = _local_kafka_module()
     homes = ROOT / "var" / "test-kafka"
@@ -63,8 +63,16 @@ def kafka_bootstrap() -> Iterator[str]:
         broker.start(wait=120)
     except local_kafka.LocalKafkaError as exc:
         pytest.fail(f"the test broker did not start: {exc}", pytrace=False)
-    yield broker.bootstrap
+    yield broker
     broker.reset()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(local_broker: Any) -> str:
+    """Bootstrap address of a running broker: an external one, or the session's own."""
+    if local_broker is None:
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    return str(local_broker.bootstrap)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +29,9 @@ SEEDS = [
     )
 ]
 INTERESTING = [b"~", b"*", b":", b"|", b"^", b">", b"\n", b"\r\n", b"\x00", b"-", b".", b"ISA"]
+
+# Bounded in CI; `make fuzz` sets ERA_FUZZ_EXAMPLES to run far longer.
+FUZZ_EXAMPLES = int(os.environ.get("ERA_FUZZ_EXAMPLES", "200"))
 
 
 @st.composite
@@ -67,7 +71,7 @@ def _check(data: bytes, chunk_size: int) -> None:
 
 
 @settings(
-    max_examples=200,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -76,13 +80,13 @@ def test_mutated_files_never_raise(data: bytes, chunk_size: int) -> None:
     _check(data, chunk_size)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(data=st.binary(max_size=600))
 def test_random_bytes_never_raise(data: bytes) -> None:
     _check(data, 64)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES // 2, deadline=None)
 @given(prefix=st.sampled_from(SEEDS), tail=st.binary(max_size=300))
 def test_junk_after_a_valid_file_never_raises(prefix: bytes, tail: bytes) -> None:
     _check(prefix + tail, 65536)
