@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -239,3 +240,29 @@ def test_phi_mode_tokenize_publishes_no_names_or_member_ids(
     assert bad.returncode == 2
     assert "ERA_PHI_TOKEN_KEY of at least 16 characters" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_file_over_the_size_limit_is_rejected_and_dead_lettered(
+    kafka_settings: KafkaSettings,
+    topic_names: TopicNames,
+    era_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "lfh_demo.835", inbox / "big.835")
+    watcher = _watch(inbox, {**era_env, "ERA_INGEST_MAX_FILE_BYTES": "100"})
+    try:
+        _wait((inbox / "rejected" / "big.835").exists, 60, "the file to be rejected")
+    finally:
+        _stop(watcher)
+    report = json.loads((inbox / "rejected" / "big.835.report.json").read_text())
+    assert report["outcome"] == "rejected"
+    assert "over the limit of 100" in report["problems"][0]
+    assert _published(kafka_settings, topic_names.adjustments, idle=1) == []
+    dead = [
+        AvroCodec(DEAD_LETTER).decode(r.value)
+        for r in read_topic(kafka_settings, topic_names.deadletter, idle_timeout=2)
+        if r.value
+    ]
+    assert [(d["reason"], d["file"]) for d in dead] == [("file_too_large", "big.835")]

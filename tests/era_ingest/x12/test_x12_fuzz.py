@@ -90,3 +90,23 @@ def test_random_bytes_never_raise(data: bytes) -> None:
 @given(prefix=st.sampled_from(SEEDS), tail=st.binary(max_size=300))
 def test_junk_after_a_valid_file_never_raises(prefix: bytes, tail: bytes) -> None:
     _check(prefix + tail, 65536)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"A" * 30_000_000, b"CLP*" + b"9" * 30_000_000 + b"~"],
+    ids=["30MB-without-terminator", "30MB-element"],
+)
+def test_memory_stays_bounded_on_pathological_input(tail: bytes) -> None:
+    import tracemalloc
+
+    header = (SAMPLES / "lfh_demo.835").read_bytes()[:400]
+    stream = io.BytesIO(header + tail)  # the input itself is not the parser's memory
+    tracemalloc.start()
+    try:
+        found = list(parse_stream(stream, "huge.835"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000, f"peak {peak} bytes for a {len(tail)}-byte segment"
+    assert any("segment longer than" in str(item) for item in found)
