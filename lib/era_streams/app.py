@@ -27,11 +27,13 @@ from typing import Any
 import faust
 import mode
 from faust.app.base import BootStrategy
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
+from era_contract.topics import TopicNames
 from era_kafka.clients import consumer_config, producer_config
-from era_kafka.config import KafkaSettings
+from era_kafka.config import KafkaSettings, TopicSettings
 from era_streams.deadletter import dead_letter_headers
+from era_streams.errors import dead_letter_reason
 from era_streams.metrics import StreamMetrics
 from era_streams.settings import WorkerSettings
 from era_streams.stage import Stage
@@ -213,19 +215,25 @@ def host_loop(app: faust.App, loop: TransactionalLoop) -> None:
 def build_worker(
     *,
     name: str,
-    app_id: str,
+    app_id: str | None,
     source_topic: str,
-    dead_letter_topic: str,
     stage: Stage,
-    kafka: KafkaSettings,
-    worker: WorkerSettings,
-    partitions: int,
+    registry: CollectorRegistry,
+    dead_letters: Counter,
     web_host: str,
     web_port: int,
-    registry: CollectorRegistry,
-    on_dead_letter: Callable[[BaseException], None],
 ) -> faust.App:
-    """The faust app of one worker, running ``stage`` with the configured engine."""
+    """The faust app of one worker (``name``), running ``stage`` over ``source_topic`` with the
+    configured engine; Kafka, topic and worker settings come from the environment."""
+    kafka, worker, topics = KafkaSettings(), WorkerSettings(), TopicSettings()
+    names = TopicNames(topics.prefix)
+    app_id = app_id or f"{names.prefix}-{name}"
+    dead_letter_topic = names.deadletter
+    partitions = topics.partitions
+
+    def on_dead_letter(error: BaseException) -> None:
+        dead_letters.labels(name, dead_letter_reason(error)).inc()
+
     app = make_app(
         app_id,
         kafka=kafka,

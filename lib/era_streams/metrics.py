@@ -5,7 +5,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+def dead_letter_counter(registry: CollectorRegistry) -> Counter:
+    """``era_deadletter_records_total{service,reason}``: one name across every service, so a
+    single alert and dashboard panel cover them all."""
+    return Counter(
+        "era_deadletter_records_total",
+        "Records written to the dead-letter topic, by service and reason.",
+        ["service", "reason"],
+        registry=registry,
+    )
 
 
 class StreamMetrics:

@@ -16,16 +16,11 @@ from pydantic import ValidationError
 from era_cli.observability import configure_logging, serve_metrics
 from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
-from era_ingest.app import (
-    InboxWatcher,
-    IngestError,
-    IngestPublisher,
-    install_stop_handlers,
-    transactional_id_for,
-)
+from era_ingest.app import IngestError, IngestPublisher, transactional_id_for
 from era_ingest.inbox import Inbox
 from era_ingest.metrics import IngestMetrics
 from era_ingest.settings import IngestSettings
+from era_ingest.watcher import InboxWatcher, install_stop_handlers
 from era_kafka.clients import Codecs
 from era_kafka.config import KafkaSettings, TopicSettings
 from era_kafka.reader import TopicReadError

@@ -15,10 +15,8 @@ from era_classifier.settings import ClassifierSettings
 from era_classifier.stage import ClassifierStage
 from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
-from era_kafka.config import KafkaSettings, TopicSettings
+from era_kafka.config import TopicSettings
 from era_streams.app import build_worker
-from era_streams.errors import dead_letter_reason
-from era_streams.settings import WorkerSettings
 
 SERVICE = "classifier"
 
@@ -37,8 +35,7 @@ def build_classifier(settings: ClassifierSettings) -> Classifier:
 def create_app(registry: CollectorRegistry | None = None) -> faust.App:
     """The classifier's faust app, configured from the environment."""
     settings = ClassifierSettings()
-    topics = TopicSettings()
-    names = TopicNames(topics.prefix)
+    names = TopicNames(TopicSettings().prefix)
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry)
     codecs = Codecs.from_env()
@@ -51,17 +48,11 @@ def create_app(registry: CollectorRegistry | None = None) -> faust.App:
     )
     return build_worker(
         name=SERVICE,
-        app_id=settings.app_id or f"{names.prefix}-{SERVICE}",
+        app_id=settings.app_id,
         source_topic=names.adjustments,
-        dead_letter_topic=names.deadletter,
         stage=stage,
-        kafka=KafkaSettings(),
-        worker=WorkerSettings(),
-        partitions=topics.partitions,
+        registry=registry,
+        dead_letters=metrics.dead_letters,
         web_host=settings.metrics_host,
         web_port=settings.metrics_port,
-        registry=registry,
-        on_dead_letter=lambda exc: metrics.dead_letters.labels(
-            SERVICE, dead_letter_reason(exc)
-        ).inc(),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 
+from era_streams.metrics import dead_letter_counter
+
 
 class ClassifierMetrics:
     """Counts by category, action, group and CARC: bounded label sets, never claim data."""
@@ -28,9 +30,4 @@ class ClassifierMetrics:
             ["group"],
             registry=registry,
         )
-        self.dead_letters = Counter(
-            "era_deadletter_records_total",
-            "Records written to the dead-letter topic, by service and reason.",
-            ["service", "reason"],
-            registry=registry,
-        )
+        self.dead_letters = dead_letter_counter(registry)

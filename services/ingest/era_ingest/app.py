@@ -19,18 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import signal
 import socket
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
 from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
-from era_ingest.inbox import Inbox
 from era_ingest.metrics import IngestMetrics
 from era_ingest.records import (
     FileReport,
@@ -252,65 +249,6 @@ class IngestPublisher:
     def close(self) -> None:
         """Flush and release the producer."""
         self.producer.flush(10)
-
-
-class InboxWatcher:
-    """The drop-folder service: takes complete files, publishes each, files it away."""
-
-    def __init__(self, publisher: IngestPublisher, inbox: Inbox, poll_seconds: float) -> None:
-        self.publisher = publisher
-        self.inbox = inbox
-        self.poll_seconds = poll_seconds
-        self._stopping = False
-
-    def stop(self, *_: object) -> None:
-        """Ask the loop to stop after the current file."""
-        self._stopping = True
-
-    def run_once(self) -> list[FileReport]:
-        """Process every file that is ready now."""
-        reports = []
-        for path in self.inbox.ready():
-            if self._stopping:
-                break
-            try:
-                report = self.publisher.publish(path)
-            except IngestError as exc:
-                if exc.retriable:
-                    log.error("%s; the file stays in the inbox and is retried", exc)
-                    continue
-                log.error("%s; the file is moved to rejected/", exc)
-                report = FileReport(file=path.name, sha256="", outcome="rejected")
-                report.problems.append(f"error: {path.name}:0: {exc}")
-            rejected = report.outcome == "rejected"
-            target = self.inbox.finish(path, rejected=rejected, report=report.as_dict())
-            log.info(
-                "file %s: %s, %d adjustments, %d transaction sets rejected -> %s",
-                report.file,
-                report.outcome,
-                report.adjustments,
-                report.transactions_rejected,
-                target.parent.name,
-            )
-            reports.append(report)
-        return reports
-
-    def run(self, max_seconds: float | None = None) -> None:
-        """Poll until stopped (SIGTERM/SIGINT) or ``max_seconds`` have passed."""
-        deadline = None if max_seconds is None else time.monotonic() + max_seconds
-        while not self._stopping and (deadline is None or time.monotonic() < deadline):
-            self.run_once()
-            time.sleep(self.poll_seconds)
-
-
-def install_stop_handlers(watcher: InboxWatcher) -> None:
-    """SIGTERM and SIGINT finish the current file, then stop."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        watcher.stop()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 def _now_ms() -> int:

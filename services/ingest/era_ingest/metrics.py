@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from era_ingest.records import Tally
+from era_streams.metrics import dead_letter_counter
 
 
 class IngestMetrics:
@@ -28,12 +29,7 @@ class IngestMetrics:
             "835 transaction sets rejected whole.",
             registry=registry,
         )
-        self.dead_letters = Counter(
-            "era_deadletter_records_total",
-            "Records written to the dead-letter topic, by service and reason.",
-            ["service", "reason"],
-            registry=registry,
-        )
+        self.dead_letters = dead_letter_counter(registry)
         self.claims = Counter(
             "era_ingest_claims_total",
             "Claims on accepted transaction sets, by payer id and outcome"

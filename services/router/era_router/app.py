@@ -8,14 +8,12 @@ from prometheus_client import CollectorRegistry
 
 from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
-from era_kafka.config import KafkaSettings, TopicSettings
+from era_kafka.config import TopicSettings
 from era_router.metrics import RouterMetrics
 from era_router.routing import Router
 from era_router.settings import RouterSettings
 from era_router.stage import RouterStage
 from era_streams.app import build_worker
-from era_streams.errors import dead_letter_reason
-from era_streams.settings import WorkerSettings
 
 SERVICE = "router"
 
@@ -32,8 +30,7 @@ def build_router(settings: RouterSettings) -> Router:
 def create_app(registry: CollectorRegistry | None = None) -> faust.App:
     """The router's faust app, configured from the environment."""
     settings = RouterSettings()
-    topics = TopicSettings()
-    names = TopicNames(topics.prefix)
+    names = TopicNames(TopicSettings().prefix)
     registry = registry or CollectorRegistry()
     metrics = RouterMetrics(registry)
     stage = RouterStage(
@@ -41,17 +38,11 @@ def create_app(registry: CollectorRegistry | None = None) -> faust.App:
     )
     return build_worker(
         name=SERVICE,
-        app_id=settings.app_id or f"{names.prefix}-{SERVICE}",
+        app_id=settings.app_id,
         source_topic=names.classified,
-        dead_letter_topic=names.deadletter,
         stage=stage,
-        kafka=KafkaSettings(),
-        worker=WorkerSettings(),
-        partitions=topics.partitions,
+        registry=registry,
+        dead_letters=metrics.dead_letters,
         web_host=settings.metrics_host,
         web_port=settings.metrics_port,
-        registry=registry,
-        on_dead_letter=lambda exc: metrics.dead_letters.labels(
-            SERVICE, dead_letter_reason(exc)
-        ).inc(),
     )

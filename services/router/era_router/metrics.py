@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from era_streams.metrics import dead_letter_counter
+
 
 class RouterMetrics:
     """Routed events and dollars per route, CO→patient blocks, end-to-end latency."""
@@ -32,9 +34,4 @@ class RouterMetrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
             registry=registry,
         )
-        self.dead_letters = Counter(
-            "era_deadletter_records_total",
-            "Records written to the dead-letter topic, by service and reason.",
-            ["service", "reason"],
-            registry=registry,
-        )
+        self.dead_letters = dead_letter_counter(registry)
