@@ -51,16 +51,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Parse every file named in ``args.files``; return the exit status."""
     out = sys.stdout
+    transactions = _Transactions(args.files, sys.stderr)
     # The parser allocates millions of short-lived lists and dicts and frees them by reference
     # counting; the cycle collector, run every 700 allocations, would walk the live ones again
     # and again. Collect less often (memory stays flat: nothing here forms cycles).
+    threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(_GC_THRESHOLD, 50, 50)
-    transactions = _Transactions(args.files, sys.stderr)
-    if args.format == "jsonl":
-        _write_jsonl(transactions, out)
-    else:
-        _write_table(transactions, out)
+    try:
+        if args.format == "jsonl":
+            _write_jsonl(transactions, out)
+        else:
+            _write_table(transactions, out)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
     out.flush()
     return 0 if transactions.clean else 1
 
