@@ -361,14 +361,14 @@ def set_fingerprint(txn: Remittance) -> str:
     id. So an id names an adjustment *of this exact set*: a re-sent identical set gives the same
     ids (and fingerprint), a set that reuses control numbers with any other content gives all
     new ids, never a mix."""
-    digest = hashlib.sha256(txn.id_prefix.encode())
     adjustments = txn.adjustments
-    for adjustment in adjustments:
-        digest.update(str(adjustment["event_id"]).encode())
-    fingerprint = digest.hexdigest()[:32]
-    for adjustment in adjustments:
-        sealed = f"{fingerprint}{adjustment['event_id']}".encode()
-        adjustment["event_id"] = hashlib.sha256(sealed).hexdigest()[:32]
+    ids = [str(adjustment["event_id"]) for adjustment in adjustments]
+    fingerprint = hashlib.sha256(f"{txn.id_prefix}{''.join(ids)}".encode()).hexdigest()[:32]
+    seal = hashlib.sha256(fingerprint.encode()).copy
+    for adjustment, provisional in zip(adjustments, ids, strict=True):
+        digest = seal()
+        digest.update(provisional.encode())
+        adjustment["event_id"] = digest.hexdigest()[:32]
     return fingerprint
 
 

@@ -277,6 +277,21 @@ class Remittance:
                 raise SegmentError(
                     "CAS: expected inside a claim (after CLP) or service line (after SVC)",
                 )
+        if len(el) == 4:  # one triplet without quantity: most CAS segments
+            _, group, reason, amount = el
+            if group and reason and amount:
+                value = decimals_get(amount)
+                if value is None:
+                    value = decimal(amount, "CAS03")
+                holder.cas_total = add(holder.cas_total, value)
+                if amount[0] == "+":
+                    amount = amount[1:]
+                holder.cas.append((segment_no, 1, group, reason, amount, None))
+                return
+        self.cas_triplets(holder, segment_no, el)
+
+    def cas_triplets(self, holder: ServiceLine | Claim, segment_no: int, el: list[str]) -> None:
+        """The general CAS case: each triplet checked, quantities validated."""
         size = len(el)
         if size > 20:
             raise SegmentError("CAS: expected at most 6 adjustment triplets (19 elements)")
@@ -357,7 +372,10 @@ class Remittance:
         """AMT*B6: allowed amount of a service line."""
         line = self.line
         if line is not None and len(el) > 2 and el[1] == "B6":
-            line.allowed = number(el[2], "AMT02")
+            allowed = el[2]
+            if decimals_get(allowed) is None:  # not a known valid number yet
+                decimal(allowed, "AMT02")
+            line.allowed = allowed[1:] if allowed[0] == "+" else allowed
 
     def lq(self, segment_no: int, el: list[str]) -> None:
         """LQ*HE: remark codes of a service line."""
