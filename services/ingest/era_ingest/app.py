@@ -41,7 +41,7 @@ from era_ingest.settings import IngestSettings
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
-from era_kafka.reader import read_to_end
+from era_kafka.reader import TopicReadError, read_to_end
 
 log = logging.getLogger("era.ingest")
 
@@ -86,13 +86,12 @@ class IngestPublisher:
         self.codecs = codecs
         self.settings = settings
         self.metrics = metrics
-        self.producer = Producer(
-            producer_config(
-                kafka,
-                transactional_id=transactional_id,
-                **{"transaction.timeout.ms": settings.transaction_timeout_ms},
-            )
+        self.producer_config = producer_config(
+            kafka,
+            transactional_id=transactional_id,
+            **{"transaction.timeout.ms": settings.transaction_timeout_ms},
         )
+        self.producer = Producer(self.producer_config)
         self.ledger: dict[str, dict[str, Any]] = {}
         self.tokenizer = phi.tokenizer() if phi is not None else None
         self.sets: dict[str, str] = {}  # set fingerprint -> file it was published from
@@ -101,6 +100,9 @@ class IngestPublisher:
         """Fence any earlier producer with this id (aborting its open transaction), then load
         the ledger of files already published."""
         self.producer.init_transactions(60)
+        self._load_ledger()
+
+    def _load_ledger(self) -> None:
         for record in read_to_end(self.kafka, self.topics.ingest_ledger):
             if record.key is None or record.value is None:
                 continue
@@ -116,8 +118,36 @@ class IngestPublisher:
         )
 
     def publish(self, path: Path) -> FileReport:
-        """Parse and publish ``path``; returns its report. Raises :class:`IngestError` when
-        Kafka refused the transaction (nothing of the file is then visible)."""
+        """Parse and publish ``path``; returns its report.
+
+        When Kafka fails the transaction (a broker restart, a lost connection) the file is
+        published again from the start, up to ``ERA_INGEST_PUBLISH_ATTEMPTS`` times, each time
+        with a fresh producer (same transactional.id, so the old one is fenced) and after
+        re-reading the ledger, in case the failed commit did land. Raises :class:`IngestError`
+        when all attempts failed (nothing of the file is then visible)."""
+        attempts = self.settings.publish_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                if attempt > 1:
+                    self._restart_producer()
+                return self._publish_once(path)
+            except IngestError as exc:
+                error = exc
+            except (KafkaException, TopicReadError) as exc:  # the restart itself failed
+                error = IngestError(f"{path.name}: Kafka unavailable: {exc}", retriable=True)
+            if not error.retriable or attempt == attempts:
+                raise error
+            delay = min(2.0**attempt, 30.0)
+            log.warning("%s; attempt %d of %d in %.0fs", error, attempt + 1, attempts, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _restart_producer(self) -> None:
+        self.producer = Producer(self.producer_config)
+        self.producer.init_transactions(60)
+        self._load_ledger()
+
+    def _publish_once(self, path: Path) -> FileReport:
         started = time.perf_counter()
         digest = file_digest(path)
         report = FileReport(file=path.name, sha256=digest)
@@ -140,7 +170,7 @@ class IngestPublisher:
                 value = json.dumps(set_receipt(file)).encode()
                 self._produce(ledger, value, f"{SET_KEY}{fingerprint}".encode())
             self.producer.produce(ledger, json.dumps(receipt).encode(), digest.encode())
-            self.producer.commit_transaction(self.settings.transaction_timeout_ms / 1000)
+            self._commit()
         except (KafkaException, BufferError) as exc:
             self._abort()
             message = f"{path.name}: publishing failed, transaction aborted: {exc}"
@@ -202,6 +232,16 @@ class IngestPublisher:
                 produce(topic, encode(adjustment), claim_key(adjustment))
                 counted[(str(adjustment["payer_id"] or "unknown"), str(adjustment["level"]))] += 1
             report.adjustments += len(item.adjustments)
+
+    def _commit(self) -> None:
+        timeout = self.settings.transaction_timeout_ms / 1000
+        for attempt in range(3):
+            try:
+                self.producer.commit_transaction(timeout)
+                return
+            except KafkaException as exc:  # a retriable error may be retried as such
+                if not exc.args[0].retriable() or attempt == 2:
+                    raise
 
     def _already_published(self, item: ParsedTransaction, path: Path, report: FileReport) -> bool:
         """True (and reported) when the very same set was published before, from another file."""

@@ -19,6 +19,9 @@ class IngestSettings(BaseSettings):
         " so a restarted ingest fences and aborts the transaction its crashed run left open.",
     )
     transaction_timeout_ms: int = Field(default=300_000, ge=1_000)
+    publish_attempts: int = Field(
+        default=5, ge=1, description="tries per file when Kafka fails its transaction"
+    )
     inbox: Path = Path("var/inbox")
     poll_seconds: float = Field(default=1.0, gt=0)
     stable_seconds: float = Field(
