@@ -17,7 +17,6 @@ import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from json.encoder import encode_basestring_ascii
-from operator import itemgetter
 from typing import TextIO
 
 from era_ingest.x12 import ADJUSTMENT_FIELDS, ParsedTransaction, Problem, X12Error, parse_path
@@ -122,10 +121,6 @@ _SPLICED_FIELDS = (
 # _JsonLines writes exactly these fields in this order; another schema takes the plain encoder
 _SPLICE = _SPLICED_FIELDS == ADJUSTMENT_FIELDS
 _HEAD = _SPLICED_FIELDS[1:6]
-_head_of = itemgetter(*_HEAD)
-_claim_of = itemgetter(*_SPLICED_FIELDS[7:22])
-_line_of = itemgetter(*_SPLICED_FIELDS[22:31])
-_tail_of = itemgetter(*_SPLICED_FIELDS[31:])
 
 
 def _plain_lines(adjustments: list[Adjustment]) -> list[str]:
@@ -178,7 +173,9 @@ class _JsonLines:
     """Encodes adjustments like ``_ENCODE`` (byte for byte), about twice as fast: the JSON of
     the fields an adjustment shares with the one before it (same transaction set, claim or line)
     is reused, the rest is spliced in by hand. Shared fields are compared by value, which is
-    exact because the parser gives each field one type (``1`` and ``True`` never meet)."""
+    exact because the parser gives each field one type (``1`` and ``True`` never meet). Values
+    are read by position: the parser builds every adjustment with the ADJUSTMENT_FIELDS keys in
+    schema order; a dict with another number of keys takes the plain encoder."""
 
     def __init__(self) -> None:
         self.keys: tuple[object, object, object] = (None, None, None)
@@ -191,32 +188,35 @@ class _JsonLines:
         head_key, claim_key, line_key = self.keys
         head, claim, line = self.parts
         for adjustment in adjustments:
-            if len(adjustment) != size:
+            if len(adjustment) != size:  # not the parser's schema (order checked in tests)
                 append(_ENCODE(adjustment))
                 continue
-            key = _head_of(adjustment)
+            values = tuple(adjustment.values())
+            key = values[1:6]
             if key != head_key:
                 head_key, head = key, _ENCODE(dict(zip(_HEAD, key, strict=True)))[1:-1]
-            key = _claim_of(adjustment)
+            key = values[7:22]
             if key != claim_key:
                 claim_key, claim = key, _claim_json(key)
-            key = _line_of(adjustment)
+            key = values[22:31]
             if key != line_key:
                 line_key, line = key, _line_json(key)
-            a, b, c, d, e, f, g, h, i = _tail_of(adjustment)
-            x = adjustment["event_id"]
-            y = adjustment["segment_no"]
+            x, y, a, b, c, d = values[0], values[6], values[31], values[32], values[33], values[34]
+            e, f, g, h, i = values[35], values[36], values[37], values[38], values[39]
             append(
                 f'{{"event_id":{_str(x) if isinstance(x, str) else _json(x)},{head},'
                 f'"segment_no":{y if type(y) is int else _json(y)},{claim},{line},'
                 f'"group_code":{_str(a) if isinstance(a, str) else _json(a)},'
                 f'"carc":{_str(b) if isinstance(b, str) else _json(b)},'
                 f'"amount":{_str(c) if isinstance(c, str) else _json(c)},'
-                f'"quantity":{_str(d) if isinstance(d, str) else _json(d)},'
+                f'"quantity":{"null" if d is None else _str(d) if isinstance(d, str) else _json(d)}'
+                f","
                 f'"rarcs":{"[]" if type(e) is list and not e else _json(e)},'
-                f'"plb_reference":{_str(f) if isinstance(f, str) else _json(f)},'
+                f'"plb_reference":'
+                f"{'null' if f is None else _str(f) if isinstance(f, str) else _json(f)},"
                 f'"reversal":{"false" if g is False else "true" if g is True else _json(g)},'
-                f'"balance_error":{_str(h) if isinstance(h, str) else _json(h)},'
+                f'"balance_error":'
+                f"{'null' if h is None else _str(h) if isinstance(h, str) else _json(h)},"
                 f'"ingested_at":{"null" if i is None else _json(i)}}}'
             )
         self.keys = (head_key, claim_key, line_key)
