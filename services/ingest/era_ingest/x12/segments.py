@@ -307,8 +307,8 @@ class SegmentReader:
                 block, text = text[:end], text[end + 1 :]
             parts = [
                 segment.split(element)
-                for segment in [raw.strip(strip) for raw in block.split(terminator)]
-                if segment
+                for raw in block.split(terminator)
+                if (segment := raw.strip(strip))
             ]
             if "ISA" in block:
                 for index, elements in enumerate(parts):
