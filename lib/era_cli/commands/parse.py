@@ -169,6 +169,19 @@ def _line_json(fields: tuple[object, ...]) -> str:
     )
 
 
+def _tail_json(fields: tuple[object, ...]) -> str:
+    """quantity .. ingested_at: mostly the same from one adjustment to the next."""
+    d, e, f, g, h, i = fields
+    return (
+        f'"quantity":{_str(d) if isinstance(d, str) else _json(d)},'
+        f'"rarcs":{"[]" if type(e) is list and not e else _json(e)},'
+        f'"plb_reference":{_str(f) if isinstance(f, str) else _json(f)},'
+        f'"reversal":{"false" if g is False else "true" if g is True else _json(g)},'
+        f'"balance_error":{_str(h) if isinstance(h, str) else _json(h)},'
+        f'"ingested_at":{_str(i) if isinstance(i, str) else _json(i)}'
+    )
+
+
 class _JsonLines:
     """Encodes adjustments like ``_ENCODE`` (byte for byte), about twice as fast: the JSON of
     the fields an adjustment shares with the one before it (same transaction set, claim or line)
@@ -178,15 +191,15 @@ class _JsonLines:
     schema order; a dict with another number of keys takes the plain encoder."""
 
     def __init__(self) -> None:
-        self.keys: tuple[object, object, object] = (None, None, None)
-        self.parts = ("", "", "")
+        self.keys: tuple[object, object, object, object] = (None, None, None, None)
+        self.parts = ("", "", "", "")
 
     def lines(self, adjustments: list[Adjustment]) -> list[str]:
         out: list[str] = []
         append = out.append
         size = len(_SPLICED_FIELDS)
-        head_key, claim_key, line_key = self.keys
-        head, claim, line = self.parts
+        head_key, claim_key, line_key, tail_key = self.keys
+        head, claim, line, tail = self.parts
         for adjustment in adjustments:
             if len(adjustment) != size:  # not the parser's schema (order checked in tests)
                 append(_ENCODE(adjustment))
@@ -201,26 +214,19 @@ class _JsonLines:
             key = values[22:31]
             if key != line_key:
                 line_key, line = key, _line_json(key)
-            x, y, a, b, c, d = values[0], values[6], values[31], values[32], values[33], values[34]
-            e, f, g, h, i = values[35], values[36], values[37], values[38], values[39]
+            key = values[34:]
+            if key != tail_key:
+                tail_key, tail = key, _tail_json(key)
+            x, y, a, b, c = values[0], values[6], values[31], values[32], values[33]
             append(
                 f'{{"event_id":{_str(x) if isinstance(x, str) else _json(x)},{head},'
                 f'"segment_no":{y if type(y) is int else _json(y)},{claim},{line},'
                 f'"group_code":{_str(a) if isinstance(a, str) else _json(a)},'
                 f'"carc":{_str(b) if isinstance(b, str) else _json(b)},'
-                f'"amount":{_str(c) if isinstance(c, str) else _json(c)},'
-                f'"quantity":{"null" if d is None else _str(d) if isinstance(d, str) else _json(d)}'
-                f","
-                f'"rarcs":{"[]" if type(e) is list and not e else _json(e)},'
-                f'"plb_reference":'
-                f"{'null' if f is None else _str(f) if isinstance(f, str) else _json(f)},"
-                f'"reversal":{"false" if g is False else "true" if g is True else _json(g)},'
-                f'"balance_error":'
-                f"{'null' if h is None else _str(h) if isinstance(h, str) else _json(h)},"
-                f'"ingested_at":{"null" if i is None else _json(i)}}}'
+                f'"amount":{_str(c) if isinstance(c, str) else _json(c)},{tail}}}'
             )
-        self.keys = (head_key, claim_key, line_key)
-        self.parts = (head, claim, line)
+        self.keys = (head_key, claim_key, line_key, tail_key)
+        self.parts = (head, claim, line, tail)
         return out
 
 
