@@ -20,7 +20,7 @@ from era_classifier.fee_schedule import FeeScheduleError
 from era_classifier.kb import KnowledgeBaseError
 from era_classifier.overrides import OverrideError
 from era_classifier.settings import ClassifierSettings
-from era_cli.commands.parse import _Transactions
+from era_cli.commands.parse import ParsedInputs
 from era_cli.output import TableWriter
 from era_contract.topics import ROUTES
 from era_router.app import build_router
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except (KnowledgeBaseError, FeeScheduleError, OverrideError, ValueError, OSError) as exc:
         print(f"era explain: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    transactions = _Transactions(args.files, sys.stderr)
+    transactions = ParsedInputs(args.files, sys.stderr)
     records = (
         record for txn in transactions for record in explain(txn.adjustments, classifier, router)
     )

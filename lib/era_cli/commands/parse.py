@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Parse every file named in ``args.files``; return the exit status."""
     out = sys.stdout
-    transactions = _Transactions(args.files, sys.stderr)
+    transactions = ParsedInputs(args.files, sys.stderr)
     # The parser allocates millions of short-lived lists and dicts and frees them by reference
     # counting; the cycle collector, run every 700 allocations, would walk the live ones again
     # and again. Collect less often (memory stays flat: nothing here forms cycles).
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if transactions.clean else 1
 
 
-class _Transactions:
+class ParsedInputs:
     """Iterates the accepted transaction sets of all files; reports problems on ``err``."""
 
     def __init__(self, files: Iterable[str], err: TextIO) -> None:
@@ -97,7 +97,7 @@ class _Transactions:
         self.err.write(f"{problem}\n")
 
 
-def _write_jsonl(transactions: _Transactions, out: TextIO) -> None:
+def _write_jsonl(transactions: ParsedInputs, out: TextIO) -> None:
     lines = _JsonLines().lines if _SPLICE else _plain_lines
     write = out.write
     for txn in transactions:
@@ -195,6 +195,8 @@ class _JsonLines:
         self.parts = ("", "", "", "")
 
     def lines(self, adjustments: list[Adjustment]) -> list[str]:
+        if adjustments and tuple(adjustments[0]) != _SPLICED_FIELDS:
+            return _plain_lines(adjustments)  # fields not in schema order: never splice
         out: list[str] = []
         append = out.append
         size = len(_SPLICED_FIELDS)
@@ -247,7 +249,7 @@ def _procedure(adjustment: dict[str, object]) -> str | None:
     return str(procedure)
 
 
-def _write_table(transactions: _Transactions, out: TextIO) -> None:
+def _write_table(transactions: ParsedInputs, out: TextIO) -> None:
     rows: list[tuple[str, ...]] = []
     amount_total = Decimal(0)
     by_level: dict[str, Decimal] = {}
