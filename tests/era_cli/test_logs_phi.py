@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from era_contract.topics import TopicNames
 from era_ingest.x12 import ParsedTransaction, parse_path
 from era_kafka.config import KafkaSettings
-from era_testing import committed_count, era_command, wait_for
+from era_testing import committed_count, run_era, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -48,14 +47,7 @@ def test_logs_are_json_lines_without_phi(
     era_env["ERA_LOG_LEVEL"] = "DEBUG"
     start_worker("classifier")
     start_worker("router")
-    ingest = subprocess.run(
-        era_command("ingest", *map(str, samples)),
-        env=era_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    ingest = run_era("ingest", *map(str, samples), env=era_env, timeout=180)
     assert "adjustments" in ingest.stdout
     wait_for(
         lambda: committed_count(kafka_settings, list(topic_names.routes.values())) > 150,

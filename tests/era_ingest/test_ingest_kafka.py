@@ -20,16 +20,11 @@ from era_ingest.synth import generate
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import end_offsets, read_topic
+from era_testing import era_command, run_era
 
 pytestmark = pytest.mark.integration
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "era-samples"
-
-
-def _era_command(*args: str) -> list[str]:
-    import sys
-
-    return [sys.executable, "-m", "era_cli.main", *args]
 
 
 def _expected(paths: list[Path]) -> tuple[Counter[str], int]:
@@ -60,14 +55,7 @@ def test_ingest_publishes_exactly_the_parsed_adjustments_of_every_sample(
     expected_ids, expected_dead = _expected(samples)
     assert sum(expected_ids.values()) > 150
 
-    result = subprocess.run(
-        _era_command("ingest", *map(str, samples)),
-        env=era_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_era("ingest", *map(str, samples), env=era_env, timeout=120)
     assert result.returncode == 1, "some samples are rejected, so the exit code must say so"
     published = _published(kafka_settings, topic_names.adjustments)
     # Some samples carry the same interchange in other layouts (same sender, control numbers
@@ -84,21 +72,14 @@ def test_ingest_publishes_exactly_the_parsed_adjustments_of_every_sample(
     assert len(dead) == expected_dead > 0
     assert {d["reason"] for d in dead} <= {"rejected_transaction", "unreadable_file"}
 
-    again = subprocess.run(
-        _era_command("ingest", *map(str, samples)),
-        env=era_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = run_era("ingest", *map(str, samples), env=era_env, timeout=120)
     assert "already published" in again.stdout
     assert len(_published(kafka_settings, topic_names.adjustments)) == len(published)
 
 
 def _watch(inbox: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        _era_command("ingest", "--watch", str(inbox)),
+        era_command("ingest", "--watch", str(inbox)),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -212,14 +193,7 @@ def test_phi_mode_tokenize_publishes_no_names_or_member_ids(
 ) -> None:
     sample = SAMPLES / "lfh_demo.835"
     env = {**era_env, "ERA_PHI_MODE": "tokenize", "ERA_PHI_TOKEN_KEY": "k" * 32}
-    result = subprocess.run(
-        _era_command("ingest", str(sample)),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_era("ingest", str(sample), env=env, timeout=120)
     assert "accepted" in result.stdout, result.stderr
     published = _published(kafka_settings, topic_names.adjustments)
     assert len(published) == 3
@@ -229,14 +203,7 @@ def test_phi_mode_tokenize_publishes_no_names_or_member_ids(
     assert all(e["member_id"].startswith("tok:") for e in claims)
     assert not any("JONES" in str(e) or "666666666A" in str(e) for e in published)
 
-    bad = subprocess.run(
-        _era_command("ingest", str(sample)),
-        env={**env, "ERA_PHI_TOKEN_KEY": "short"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    bad = run_era("ingest", str(sample), env={**env, "ERA_PHI_TOKEN_KEY": "short"}, timeout=60)
     assert bad.returncode == 2
     assert "ERA_PHI_TOKEN_KEY of at least 16 characters" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from era_contract.topics import TopicNames
 from era_ingest.synth import generate
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import end_offsets
-from era_testing import committed_count, era_command, routed_records, wait_for
+from era_testing import committed_count, routed_records, run_era, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,27 +24,13 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "era-samples"
 
 def _explain(paths: list[Path], env: dict[str, str]) -> dict[str, str]:
     """event_id → route, as `era explain --format jsonl` predicts it."""
-    result = subprocess.run(
-        era_command("explain", "--format", "jsonl", *map(str, paths)),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_era("explain", "--format", "jsonl", *map(str, paths), env=env, timeout=120)
     assert result.returncode in (0, 1), result.stderr
     return {row["event_id"]: row["route"] for row in map(json.loads, result.stdout.splitlines())}
 
 
 def _ingest(paths: list[Path], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        era_command("ingest", *map(str, paths)),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = run_era("ingest", *map(str, paths), env=env, timeout=180)
     assert "adjustments" in result.stdout, result.stderr
 
 

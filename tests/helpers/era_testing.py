@@ -4,6 +4,7 @@ path; fixtures live in tests/conftest.py)."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -86,3 +87,17 @@ def id_parts(adjustment: dict[str, Any], position: int, index: int, raw: str = "
             str(adjustment["amount"]),
         ]
     return [str(position), str(index), *content]
+
+
+def run_era(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """Run ``era ARGS`` to completion; output captured as text, exit code left to the caller."""
+    return subprocess.run(
+        era_command(*args),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
