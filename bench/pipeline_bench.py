@@ -196,6 +196,7 @@ class Finished:
     cpu_s: float
     wall_s: float
     stdout: str
+    hwm_kib: int = 0  # VmHWM polled from /proc while it ran (cross-check of max_rss_kib)
 
 
 class Processes:
@@ -256,8 +257,10 @@ def run_measured(argv: list[str], env: dict[str, str], timeout: float, log: Path
     reader = threading.Thread(target=lambda: chunks.append(process.stdout.read()), daemon=True)  # type: ignore[union-attr]
     reader.start()
     deadline = started + timeout
+    hwm = 0
     try:
         while True:
+            hwm = max(hwm, _status_kib(process.pid, "VmHWM"))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid == process.pid:
                 break
@@ -278,7 +281,19 @@ def run_measured(argv: list[str], env: dict[str, str], timeout: float, log: Path
         cpu_s=usage.ru_utime + usage.ru_stime,
         wall_s=wall,
         stdout=b"".join(chunks).decode(errors="replace"),
+        hwm_kib=hwm,
     )
+
+
+def _status_kib(pid: int, key: str) -> int:
+    """A ``kB`` line of /proc/PID/status (0 when the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return 0
 
 
 def published_adjustments(stdout: str) -> int:
@@ -741,7 +756,9 @@ def cpu_note(label: str, result: Throughput) -> str:
     parts = []
     for name, seconds in sorted(result.cpu.items()):
         short = re.sub(r"^b[0-9a-f]{6}-[a-z0-9]+-", "", name)
-        parts.append(f"{short} {seconds:.1f}")
+        parts.append(f"{short} {seconds:.1f} ({seconds / result.adjustments * 1e6:.0f} µs/adj)")
+    total = sum(result.cpu.values())
+    parts.append(f"all {total:.1f} = {total / result.seconds:.2f} cores busy")
     return (
         f"  CPU s during the {label} run ({result.seconds:.1f} s wall, ingest process"
         f" {result.ingest_seconds:.1f} s): " + ", ".join(parts)
@@ -847,7 +864,10 @@ def report(
         " ingested_at, so it includes each file's transaction (events are stamped while the"
         " file is parsed and become visible at its commit). Baseline: same ingest, baseline hops.",
         f"5 peak RSS (os.wait4 ru_maxrss) of `era ingest FILE`; baseline = the same command on a"
-        f" {probe.adjustments}-adjustment file (interpreter, imports and client floor).",
+        f" {probe.adjustments}-adjustment file (interpreter, imports and client floor). Measured"
+        " first: a child's ru_maxrss starts from its parent's RSS at fork, so it runs while this"
+        " process is small; VmHWM polled from /proc agrees:"
+        f" {rss_10.hwm_kib / 1024:.0f} / {rss_probe.hwm_kib / 1024:.0f} MiB.",
         "6 baseline = the 1+1 pipeline run above. nproc is "
         f"{os.cpu_count()}: with the broker, ingest and 4 workers sharing them this mostly shows"
         " overhead, not scaling.",
@@ -871,6 +891,10 @@ def run_scenarios(
     def step(what: str) -> None:
         print(f"... {what}", flush=True)
 
+    step(f"ingest memory (this process: {_status_kib(os.getpid(), 'VmRSS') / 1024:.0f} MiB)")
+    rss_probe = ingest_rss(bench, probe)
+    rss_10 = ingest_rss(bench, ten_mb)
+    rss_big = ingest_rss(bench, big) if big is not None else None
     step(f"pipeline throughput, {sum(f.adjustments for f in files)} adjustments, 1+1 workers")
     pipe1 = throughput(bench, "pipeline", files)
     step(f"baseline throughput ({pipe1.rate:,.0f}/s pipeline)")
@@ -881,10 +905,6 @@ def run_scenarios(
     lat_pipe = latency(bench, "pipeline", load, probe)
     step("baseline latency")
     lat_base = latency(bench, "baseline", load, probe)
-    step("ingest memory")
-    rss_probe = ingest_rss(bench, probe)
-    rss_10 = ingest_rss(bench, ten_mb)
-    rss_big = ingest_rss(bench, big) if big is not None else None
     return Results(pipe1, base1, pipe2, lat_pipe, lat_base, rss_probe, rss_10, rss_big)
 
 
