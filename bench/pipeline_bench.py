@@ -506,6 +506,7 @@ class Bench:
 
     def __post_init__(self) -> None:
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.kafka = KafkaSettings()
 
     def env(self, prefix: str, **extra: str) -> dict[str, str]:
