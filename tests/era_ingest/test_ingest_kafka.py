@@ -149,6 +149,50 @@ def test_kill_9_mid_file_then_restart_publishes_each_event_exactly_once(
     assert max(published.values()) == 1
 
 
+def test_a_big_file_commits_at_set_boundaries_and_resumes_after_kill_9(
+    kafka_settings: KafkaSettings,
+    topic_names: TopicNames,
+    era_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    staging = tmp_path / "big.835"
+    with staging.open("wb") as out:
+        summary = generate(out, seed=12, target_adjustments=30_000)
+    expected_ids, _ = _expected([staging])
+    assert len(expected_ids) == summary.adjustments
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.move(staging, inbox / "big.835")
+    env = {**era_env, "ERA_INGEST_TRANSACTION_MAX_ADJUSTMENTS": "3000"}
+
+    def committed() -> int:
+        return sum(end_offsets(kafka_settings, topic_names.adjustments, committed=True).values())
+
+    first = _watch(inbox, env)
+    try:
+        _wait(lambda: committed() > 3000, 60, "a first transaction of the file to commit")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        _stop(first)
+    assert (inbox / "big.835").exists(), "the file must stay in the inbox until all committed"
+    visible = Counter(e["event_id"] for e in _published(kafka_settings, topic_names.adjustments))
+    assert 3000 <= sum(visible.values()) < summary.adjustments, "killed before the file's end"
+    assert set(visible) <= set(expected_ids)
+
+    second = _watch(inbox, env)
+    try:
+        _wait((inbox / "done" / "big.835").exists, 90, "the file to be done")
+    finally:
+        _stop(second)
+    published = Counter(e["event_id"] for e in _published(kafka_settings, topic_names.adjustments))
+    assert published == expected_ids, "resumed after the last committed set: none lost, none twice"
+    report = json.loads((inbox / "done" / "big.835.report.json").read_text())
+    assert report["outcome"] == "accepted"
+    assert report["adjustments"] == summary.adjustments
+    assert report["transactions_accepted"] == summary.transactions
+
+
 def test_kill_9_during_a_batch_loses_and_doubles_no_file(
     kafka_settings: KafkaSettings,
     topic_names: TopicNames,

@@ -12,6 +12,13 @@ exactly once.
 The ledger also holds one receipt per published transaction set (key ``set:<fingerprint>``),
 so a set that arrives again inside another file (re-delivered by a clearinghouse, re-wrapped with
 other whitespace) is recognised by its fingerprint and skipped: its event ids would be the same.
+
+A big file (more than ``ERA_INGEST_TRANSACTION_MAX_ADJUSTMENTS`` adjustments, or an open
+transaction older than ``ERA_INGEST_TRANSACTION_MAX_SECONDS``) is committed in several
+transactions, each ending at a transaction-set boundary (a set is one payment and balances on its
+own) with a progress receipt (key ``progress:<sha256>``: how many parser items are done and the
+report so far). A crashed or failed run resumes after the last committed set, so a month of
+remittance in one file neither outlives the transaction timeout nor is published twice.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import logging
 import socket
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +54,17 @@ from era_kafka.reader import TopicReadError, read_to_end
 log = logging.getLogger("era.ingest")
 
 SET_KEY = "set:"
+PROGRESS_KEY = "progress:"
+
+
+@dataclass(slots=True)
+class _OpenTransaction:
+    """What the open Kafka transaction of a file holds so far."""
+
+    tally: Tally = field(default_factory=Tally)
+    new_sets: dict[str, str] = field(default_factory=dict)  # set fingerprint -> file
+    adjustments: int = 0
+    opened: float = field(default_factory=time.monotonic)
 
 
 class IngestError(RuntimeError):
@@ -95,6 +114,7 @@ class IngestPublisher:
         self.ledger: dict[str, dict[str, Any]] = {}
         self.tokenizer = phi.tokenizer() if phi is not None else None
         self.sets: dict[str, str] = {}  # set fingerprint -> file it was published from
+        self.progress: dict[str, dict[str, Any]] = {}  # sha256 -> progress of a cut-off file
 
     def start(self) -> None:
         """Fence any earlier producer with this id (aborting its open transaction), then load
@@ -104,9 +124,18 @@ class IngestPublisher:
 
     def _load_ledger(self) -> None:
         for record in read_to_end(self.kafka, self.topics.ingest_ledger):
-            if record.key is None or record.value is None:
+            if record.key is None:
                 continue
-            key, value = record.key.decode(), json.loads(record.value)
+            key = record.key.decode()
+            if key.startswith(PROGRESS_KEY):
+                if record.value is None:  # the file was finished
+                    self.progress.pop(key[len(PROGRESS_KEY) :], None)
+                else:
+                    self.progress[key[len(PROGRESS_KEY) :]] = json.loads(record.value)
+                continue
+            if record.value is None:
+                continue
+            value = json.loads(record.value)
             if key.startswith(SET_KEY):
                 self.sets[key[len(SET_KEY) :]] = value["file"]
             else:
@@ -158,18 +187,22 @@ class IngestPublisher:
             report.adjustments = int(previous.get("adjustments", 0))
             self.metrics.files.labels("duplicate").inc()
             return report
-        tally = Tally()
-        new_sets: dict[str, str] = {}
+        progress = self.progress.get(digest)
+        done_items = 0
+        if progress is not None:
+            report = FileReport(**{**progress["report"], "file": path.name})
+            done_items = int(progress["items"])
+            log.info("%s: resuming after %d committed parser items", path.name, done_items)
         self.producer.begin_transaction()
         try:
-            self._publish_contents(path, report, digest, tally, new_sets)
+            txn = self._publish_contents(path, report, digest, done_items)
             report.settle()
             receipt = {**report.as_dict(), "committed_at": _now_ms()}
             ledger = self.topics.ingest_ledger
-            for fingerprint, file in new_sets.items():
-                value = json.dumps(set_receipt(file)).encode()
-                self._produce(ledger, value, f"{SET_KEY}{fingerprint}".encode())
+            self._write_set_receipts(txn)
             self.producer.produce(ledger, json.dumps(receipt).encode(), digest.encode())
+            if progress is not None or digest in self.progress:
+                self._produce(ledger, None, f"{PROGRESS_KEY}{digest}".encode())
             self._commit()
         except (KafkaException, BufferError) as exc:
             self._abort()
@@ -180,8 +213,11 @@ class IngestPublisher:
             message = f"{path.name}: internal error, transaction aborted: {exc!r}"
             raise IngestError(message, retriable=False) from exc
         self.ledger[digest] = receipt
-        self.sets.update(new_sets)
-        self.metrics.record_file(report.outcome, tally, time.perf_counter() - started, time.time())
+        self.progress.pop(digest, None)
+        self.sets.update(txn.new_sets)
+        self.metrics.record_file(
+            report.outcome, txn.tally, time.perf_counter() - started, time.time()
+        )
         return report
 
     def _publish_contents(
@@ -189,9 +225,11 @@ class IngestPublisher:
         path: Path,
         report: FileReport,
         digest: str,
-        tally: Tally,
-        new_sets: dict[str, str],
-    ) -> None:
+        done_items: int,
+    ) -> _OpenTransaction:
+        """Publish the file's items after the first ``done_items``; returns the transaction
+        that is still open (earlier ones were committed at checkpoints)."""
+        txn = _OpenTransaction()
         size = path.stat().st_size
         if size > self.settings.max_file_bytes:
             problem = Problem(
@@ -201,29 +239,31 @@ class IngestPublisher:
                 " (ERA_INGEST_MAX_FILE_BYTES)",
             )
             report.add_problem(problem)
-            self._dead_letter(problem, "file_too_large", digest, tally)
-            return
+            self._dead_letter(problem, "file_too_large", digest, txn.tally)
+            return txn
         encode = self.codecs.adjustment.encode
         produce = self._produce
         topic = self.topics.adjustments
-        for item in parse_path(path):
+        for index, item in enumerate(parse_path(path), start=1):
+            if index <= done_items:
+                continue  # committed by an earlier run that was cut off
             if isinstance(item, Problem):
                 report.add_problem(item)
                 if item.rejected:
                     report.transactions_rejected += 1
-                    tally.rejected_sets += 1
-                    self._dead_letter(item, "rejected_transaction", digest, tally)
+                    txn.tally.rejected_sets += 1
+                    self._dead_letter(item, "rejected_transaction", digest, txn.tally)
                 elif item.segment_no == 0 and item.severity == "error":
-                    self._dead_letter(item, "unreadable_file", digest, tally)
+                    self._dead_letter(item, "unreadable_file", digest, txn.tally)
                 continue
             if self._already_published(item, path, report):
                 continue
-            new_sets[item.fingerprint] = path.name
+            txn.new_sets[item.fingerprint] = path.name
             report.transactions_accepted += 1
             for problem in item.problems:
                 report.add_problem(problem)
-            tally.add_claims(item.payer_id, item.claim_statuses)
-            counted = tally.adjustments
+            txn.tally.add_claims(item.payer_id, item.claim_statuses)
+            counted = txn.tally.adjustments
             tokenizer = self.tokenizer
             for adjustment in item.adjustments:
                 if tokenizer is not None:
@@ -232,6 +272,42 @@ class IngestPublisher:
                 produce(topic, encode(adjustment), claim_key(adjustment))
                 counted[(str(adjustment["payer_id"] or "unknown"), str(adjustment["level"]))] += 1
             report.adjustments += len(item.adjustments)
+            txn.adjustments += len(item.adjustments)
+            if self._checkpoint_due(txn):
+                self._checkpoint(report, digest, txn, index)
+                txn = _OpenTransaction()
+                self.producer.begin_transaction()
+        return txn
+
+    def _checkpoint_due(self, txn: _OpenTransaction) -> bool:
+        settings = self.settings
+        return (
+            txn.adjustments >= settings.transaction_max_adjustments
+            or time.monotonic() - txn.opened >= settings.transaction_max_seconds
+        )
+
+    def _checkpoint(
+        self, report: FileReport, digest: str, txn: _OpenTransaction, done_items: int
+    ) -> None:
+        """Commit the sets published so far with a progress receipt to resume from."""
+        self._write_set_receipts(txn)
+        progress = {"file": report.file, "items": done_items, "report": report.as_dict()}
+        key = f"{PROGRESS_KEY}{digest}"
+        self._produce(self.topics.ingest_ledger, json.dumps(progress).encode(), key.encode())
+        self._commit()
+        self.progress[digest] = progress
+        self.sets.update(txn.new_sets)
+        self.metrics.record_committed(txn.tally)
+        log.info(
+            "%s: committed %d adjustments so far, the file goes on in a new transaction",
+            report.file,
+            report.adjustments,
+        )
+
+    def _write_set_receipts(self, txn: _OpenTransaction) -> None:
+        for fingerprint, file in txn.new_sets.items():
+            value = json.dumps(set_receipt(file)).encode()
+            self._produce(self.topics.ingest_ledger, value, f"{SET_KEY}{fingerprint}".encode())
 
     def _commit(self) -> None:
         timeout = self.settings.transaction_timeout_ms / 1000
@@ -262,7 +338,7 @@ class IngestPublisher:
         )
         return True
 
-    def _produce(self, topic: str, value: bytes, key: bytes) -> None:
+    def _produce(self, topic: str, value: bytes | None, key: bytes) -> None:
         while True:
             try:
                 self.producer.produce(topic, value, key)

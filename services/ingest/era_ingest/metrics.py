@@ -50,8 +50,14 @@ class IngestMetrics:
         )
 
     def record_file(self, outcome: str, tally: Tally, seconds: float, now: float) -> None:
-        """Count one committed file."""
+        """Count one committed file (``tally``: what its last transaction published)."""
         self.files.labels(outcome).inc()
+        self.record_committed(tally)
+        self.parse_seconds.observe(seconds)
+        self.last_file.set(now)
+
+    def record_committed(self, tally: Tally) -> None:
+        """Count what one committed Kafka transaction published."""
         for (payer, level), count in tally.adjustments.items():
             self.adjustments.labels(payer, level).inc(count)
         for (payer, claim_outcome), count in tally.claims.items():
@@ -60,5 +66,3 @@ class IngestMetrics:
             self.dead_letters.labels("ingest", reason).inc(count)
         if tally.rejected_sets:
             self.transactions_rejected.inc(tally.rejected_sets)
-        self.parse_seconds.observe(seconds)
-        self.last_file.set(now)

@@ -19,6 +19,18 @@ class IngestSettings(BaseSettings):
         " so a restarted ingest fences and aborts the transaction its crashed run left open.",
     )
     transaction_timeout_ms: int = Field(default=300_000, ge=1_000)
+    transaction_max_adjustments: int = Field(
+        default=100_000,
+        ge=1,
+        description="a file with more adjustments is published in several Kafka transactions,"
+        " committed at transaction-set boundaries and resumed from the last one after a crash",
+    )
+    transaction_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="likewise when a file's open transaction is older than this (keep it well"
+        " under transaction_timeout_ms)",
+    )
     publish_attempts: int = Field(
         default=5, ge=1, description="tries per file when Kafka fails its transaction"
     )
