@@ -67,13 +67,14 @@ fmt: setup ## format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-parse ## every benchmark, each figure next to its baseline from the same run
+bench: setup ## every benchmark in one table (parse, pipeline, latency, memory incl. 1 GB, scaling; ~1 h)
+	$(BIN)/python bench/pipeline_bench.py --big
+
+bench-quick: setup ## the same table at small sizes (20k adjustments, 20 s latency, no 1 GB file; ~5 min)
+	$(BIN)/python bench/pipeline_bench.py --quick
 
 bench-parse: setup ## era parse vs pyx12 on the same generated file (adjustments/s)
 	$(BIN)/python bench/parse_bench.py
 
-bench-big: setup ## bench-parse plus peak memory on a 1 GB generated file (first run generates it)
-	$(BIN)/python bench/parse_bench.py --big
-
 .PHONY: help setup run up down reset kafka-up topics test test-unit test-integration lint fmt \
-	chaos fuzz synth bench bench-parse bench-big
+	chaos fuzz synth bench bench-quick bench-parse

@@ -220,6 +220,81 @@ def print_table(rows: list[Row], baseline: Row | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ParseRun:
+    """Every row of one parse benchmark run; ``baseline`` is pyx12 (None when skipped)."""
+
+    rows: list[Row]
+    baseline: Row | None
+    slice_row: Row | None
+    failed: bool
+
+
+def run(
+    *,
+    adjustments: int = 200_000,
+    seed: int = 835,
+    pyx12_adjustments: int = 20_000,
+    rss_mb: float = 10.0,
+    repeat: int = 1,
+    skip_pyx12: bool = False,
+    big_gb: float | None = None,
+) -> ParseRun:
+    """Generate (or reuse) the inputs and measure every tool on them."""
+    BENCH.mkdir(parents=True, exist_ok=True)
+    era = [*era_command(), "parse", "--format", "jsonl"]
+
+    main_file = BENCH / f"synth-{adjustments}-s{seed}.835"
+    summary = synth(main_file, ["--adjustments", str(adjustments), "--seed", str(seed)])
+    rows = [
+        Row(
+            "era parse --format jsonl",
+            main_file.name,
+            summary["adjustments"],
+            best_of([*era, str(main_file)], repeat),
+        )
+    ]
+    api = measure([sys.executable, "-c", PARSE_ONLY, str(main_file)], capture=True)
+    api_count = int(api.stdout.split()[0]) if api.returncode == 0 and api.stdout else -1
+    rows.append(Row("parse_path() only, no JSON output", main_file.name, api_count, api))
+    baseline: Row | None = None
+    slice_row: Row | None = None
+    failed = rows[0].run.returncode != 0 or api_count != summary["adjustments"]
+    if not skip_pyx12:
+        python = ensure_pyx12()
+        sliced = BENCH / f"slice-{pyx12_adjustments}-s{seed}.835"
+        in_slice = make_slice(main_file, sliced, pyx12_adjustments)
+        slice_row = Row(
+            "era parse --format jsonl", sliced.name, in_slice, best_of([*era, str(sliced)], repeat)
+        )
+        rows.append(slice_row)
+        pyx12 = measure([str(python), str(PYX12_COUNT), str(sliced)], capture=True)
+        counted = int(pyx12.stdout.split()[0]) if pyx12.returncode == 0 and pyx12.stdout else -1
+        if counted != in_slice:
+            sys.stderr.write(f"! pyx12 counted {counted} adjustments, the slice has {in_slice}\n")
+            failed = True
+        baseline = Row("pyx12 X12ContextReader (2100/CAS)", sliced.name, in_slice, pyx12)
+        rows.append(baseline)
+
+    rss_file = BENCH / f"synth-{rss_mb:g}mb-s{seed}.835"
+    rss_summary = synth(rss_file, ["--size-mb", f"{rss_mb:g}", "--seed", str(seed)])
+    rows.append(
+        Row("era parse (peak RSS check)", rss_file.name, rss_summary["adjustments"], measure(
+            [*era, str(rss_file)]
+        ))
+    )  # fmt: skip
+    if big_gb is not None:
+        big = BENCH / f"synth-{big_gb:g}gb-s{seed}.835"
+        big_summary = synth(big, ["--size-mb", f"{big_gb * 1000:g}", "--seed", str(seed)])
+        rows.append(
+            Row("era parse --format jsonl", big.name, big_summary["adjustments"], measure(
+                [*era, str(big)], timeout=4 * 3600
+            ))
+        )  # fmt: skip
+    failed = failed or any(row.run.returncode != 0 for row in rows)
+    return ParseRun(rows, baseline, slice_row, failed)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table; exit 1 when a tool failed or miscounted."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -232,61 +307,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", action="store_true", help="also parse a 1 GB file (cached)")
     parser.add_argument("--big-gb", type=float, default=1.0, help="size of the --big file")
     args = parser.parse_args(argv)
-    BENCH.mkdir(parents=True, exist_ok=True)
-    era = [*era_command(), "parse", "--format", "jsonl"]
-
-    main_file = BENCH / f"synth-{args.adjustments}-s{args.seed}.835"
-    summary = synth(main_file, ["--adjustments", str(args.adjustments), "--seed", str(args.seed)])
-    rows = [
-        Row(
-            "era parse --format jsonl",
-            main_file.name,
-            summary["adjustments"],
-            best_of([*era, str(main_file)], args.repeat),
-        )
-    ]
-    api = measure([sys.executable, "-c", PARSE_ONLY, str(main_file)], capture=True)
-    api_count = int(api.stdout.split()[0]) if api.returncode == 0 and api.stdout else -1
-    rows.append(Row("parse_path() only, no JSON output", main_file.name, api_count, api))
-    baseline: Row | None = None
-    failed = rows[0].run.returncode != 0 or api_count != summary["adjustments"]
-    if not args.skip_pyx12:
-        python = ensure_pyx12()
-        sliced = BENCH / f"slice-{args.pyx12_adjustments}-s{args.seed}.835"
-        in_slice = make_slice(main_file, sliced, args.pyx12_adjustments)
-        rows.append(
-            Row("era parse --format jsonl", sliced.name, in_slice, best_of([*era, str(sliced)], 1))
-        )
-        run = measure([str(python), str(PYX12_COUNT), str(sliced)], capture=True)
-        counted = int(run.stdout.split()[0]) if run.returncode == 0 and run.stdout else -1
-        if counted != in_slice:
-            sys.stderr.write(f"! pyx12 counted {counted} adjustments, the slice has {in_slice}\n")
-            failed = True
-        baseline = Row("pyx12 X12ContextReader (2100/CAS)", sliced.name, in_slice, run)
-        rows.append(baseline)
-
-    rss_file = BENCH / f"synth-{args.rss_mb:g}mb-s{args.seed}.835"
-    rss_summary = synth(rss_file, ["--size-mb", f"{args.rss_mb:g}", "--seed", str(args.seed)])
-    rows.append(
-        Row("era parse (peak RSS check)", rss_file.name, rss_summary["adjustments"], measure(
-            [*era, str(rss_file)]
-        ))
-    )  # fmt: skip
-    if args.big:
-        big = BENCH / f"synth-{args.big_gb:g}gb-s{args.seed}.835"
-        big_summary = synth(big, ["--size-mb", f"{args.big_gb * 1000:g}", "--seed", str(args.seed)])
-        rows.append(
-            Row("era parse --format jsonl", big.name, big_summary["adjustments"], measure(
-                [*era, str(big)], timeout=4 * 3600
-            ))
-        )  # fmt: skip
-    failed = failed or any(row.run.returncode != 0 for row in rows)
-    print_table(rows, baseline)
+    result = run(
+        adjustments=args.adjustments,
+        seed=args.seed,
+        pyx12_adjustments=args.pyx12_adjustments,
+        rss_mb=args.rss_mb,
+        repeat=args.repeat,
+        skip_pyx12=args.skip_pyx12,
+        big_gb=args.big_gb if args.big else None,
+    )
+    print_table(result.rows, result.baseline)
     print(
         "\nseconds = wall clock of the whole process (start-up included); adjustments/s uses "
         "wall clock;\npeak RSS = ru_maxrss of that process (os.wait4). Target: >= 30x pyx12."
     )
-    return 1 if failed else 0
+    return 1 if result.failed else 0
 
 
 if __name__ == "__main__":

@@ -795,7 +795,7 @@ def report(
     rss_probe, rss_10, rss_big = results.rss_probe, results.rss_10, results.rss_big
     rows: list[Row] = [
         (
-            "1 pipeline throughput, adj/s (1+1 workers)",
+            "2 pipeline throughput, adj/s (1+1 workers)",
             f"{pipe1.rate:,.0f}",
             f"{base1.rate:,.0f}",
             f"{pipe1.rate / base1.rate:.0%}",
@@ -811,7 +811,7 @@ def report(
         a, b = getattr(lat_pipe, attr), getattr(lat_base, attr)
         rows.append(
             (
-                f"4 latency {label}, ms @ {LATENCY_RATE:.0f}/s",
+                f"3 latency {label}, ms @ {LATENCY_RATE:.0f}/s",
                 f"{a:,.0f}",
                 f"{b:,.0f}",
                 f"{a / b:.1f}x",
@@ -828,7 +828,7 @@ def report(
     mib = 1024.0
     rows.append(
         (
-            f"5 ingest peak RSS, MiB, 10 MB file ({ten_mb.adjustments:,} adj)",
+            f"4 ingest peak RSS, MiB, 10 MB file ({ten_mb.adjustments:,} adj)",
             f"{rss_10.max_rss_kib / mib:.0f}",
             f"{rss_probe.max_rss_kib / mib:.0f}",
             f"{rss_10.max_rss_kib / rss_probe.max_rss_kib:.2f}x",
@@ -837,7 +837,7 @@ def report(
     if rss_big is not None and big is not None:
         rows.append(
             (
-                f"5 ingest peak RSS, MiB, 1 GB file ({big.adjustments:,} adj)",
+                f"4 ingest peak RSS, MiB, 1 GB file ({big.adjustments:,} adj)",
                 f"{rss_big.max_rss_kib / mib:.0f}",
                 f"{rss_probe.max_rss_kib / mib:.0f}",
                 f"{rss_big.max_rss_kib / rss_probe.max_rss_kib:.2f}x",
@@ -845,14 +845,14 @@ def report(
         )
     rows.append(
         (
-            "6 pipeline throughput, adj/s, 2+2 workers",
+            "5 pipeline throughput, adj/s, 2+2 workers",
             f"{pipe2.rate:,.0f}",
             f"{pipe1.rate:,.0f}",
             f"{pipe2.rate / pipe1.rate:.0%}",
         )
     )
     notes = [
-        f"1 {pipe1.adjustments:,} adjustments in {len(files)} files, one `era ingest` process;"
+        f"2 {pipe1.adjustments:,} adjustments in {len(files)} files, one `era ingest` process;"
         " time from its start to the last adjustment visible to a read_committed reader of the"
         " route topics (counted live, confirmed by reading them fully). Baseline: plain"
         " consume(500)→decode→encode→produce over the same two hops, read_committed consumer,"
@@ -860,16 +860,16 @@ def report(
         " ratio ≥ 50%, pipeline ≥ 8,000/s.",
         cpu_note("pipeline", pipe1),
         cpu_note("baseline", base1),
-        f"4 {lat_pipe.count:,} adjustments in {len(load)} files of ~200 dropped into an"
+        f"3 {lat_pipe.count:,} adjustments in {len(load)} files of ~200 dropped into an"
         " `era ingest --watch` inbox (poll 20 ms) at a fixed rate; latency = routed_at -"
         " ingested_at, so it includes each file's transaction (events are stamped while the"
         " file is parsed and become visible at its commit). Baseline: same ingest, baseline hops.",
-        f"5 peak RSS (os.wait4 ru_maxrss) of `era ingest FILE`; baseline = the same command on a"
+        f"4 peak RSS (os.wait4 ru_maxrss) of `era ingest FILE`; baseline = the same command on a"
         f" {probe.adjustments}-adjustment file (interpreter, imports and client floor). Measured"
         " first: a child's ru_maxrss starts from its parent's RSS at fork, so it runs while this"
         " process is small; VmHWM polled from /proc agrees:"
         f" {rss_10.hwm_kib / 1024:.0f} / {rss_probe.hwm_kib / 1024:.0f} MiB.",
-        "6 baseline = the 1+1 pipeline run above. nproc is "
+        "5 baseline = the 1+1 pipeline run above. nproc is "
         f"{os.cpu_count()}: with the broker, ingest and 4 workers sharing them this mostly shows"
         " overhead, not scaling.",
         cpu_note("2+2 pipeline", pipe2),
@@ -916,6 +916,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", action="store_true", help="also ingest RSS on a 1 GB file")
     parser.add_argument("--seed", type=int, default=835)
     parser.add_argument("--latency-seconds", type=float, default=None)
+    parser.add_argument("--no-parse", action="store_true", help="skip the parse rows (pyx12)")
     parser.add_argument("--hop", type=int, choices=(1, 2), help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -936,6 +937,11 @@ def main(argv: list[str] | None = None) -> int:
         else None
     )
     print(f"inputs ready in {time.monotonic() - t:.1f}s (cached under {CACHE})", flush=True)
+    parse_rows: list[Row] = []
+    parse_notes: list[str] = []
+    if not args.no_parse:
+        print("... parse: era parse and pyx12 on the same generated content", flush=True)
+        parse_rows, parse_notes = parse_figures(adjustments, args.seed, quick=args.quick)
 
     local_kafka = _local_kafka_module()
     for stale in BENCH.glob("kafka-*"):  # left behind by a killed run
@@ -958,18 +964,48 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.redirect_stdout(io.StringIO()):
             broker.reset()
 
+    rows, notes = report(results, files=files, load=load, probe=probe, ten_mb=ten_mb, big=big)
     print()
-    print_table(
-        *report(
-            results,
-            files=files,
-            load=load,
-            probe=probe,
-            ten_mb=ten_mb,
-            big=big,
-        )
-    )
+    print_table([*parse_rows, *rows], [*parse_notes, *notes])
     return 0
+
+
+def parse_figures(adjustments: int, seed: int, *, quick: bool) -> tuple[list[Row], list[str]]:
+    """Row 1: ``era parse`` against pyx12 (bench/parse_bench.py), as rows of this table."""
+    import parse_bench  # noqa: PLC0415  (beside this script; it imports nothing of the project)
+
+    slice_size = 5_000 if quick else 20_000
+    run = parse_bench.run(adjustments=adjustments, seed=seed, pyx12_adjustments=slice_size)
+    if run.failed or run.baseline is None or run.slice_row is None:
+        raise BenchError("the parse benchmark failed; run bench/parse_bench.py to see why")
+    pyx12 = run.baseline.rate
+    whole, parse_only = run.rows[0], run.rows[1]
+    rows: list[Row] = [
+        (
+            f"1 parse, era parse adj/s, pyx12's input ({run.slice_row.adjustments:,} adj)",
+            f"{run.slice_row.rate:,.0f}",
+            f"{pyx12:,.0f}",
+            f"{run.slice_row.rate / pyx12:.1f}x",
+        ),
+        (
+            f"  era parse adj/s, {whole.adjustments:,}-adjustment file",
+            f"{whole.rate:,.0f}",
+            f"{pyx12:,.0f}",
+            f"{whole.rate / pyx12:.1f}x",
+        ),
+        (
+            "  parse_path() alone (no JSON output), same file",
+            f"{parse_only.rate:,.0f}",
+            f"{pyx12:,.0f}",
+            f"{parse_only.rate / pyx12:.1f}x",
+        ),
+    ]
+    notes = [
+        "1 whole processes (start-up included), wall clock; baseline: pyx12's X12ContextReader"
+        f" counting 2100/CAS adjustments on the first {run.slice_row.adjustments:,} adjustments'"
+        " transaction sets of the same generated file, the first row's input. Target >= 30x.",
+    ]
+    return rows, notes
 
 
 if __name__ == "__main__":
