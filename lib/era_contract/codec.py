@@ -60,13 +60,15 @@ class AvroCodec:
         self._prefix = SINGLE_OBJECT_MAGIC + self.schema.fingerprint_bytes
         self._registered_id: int | None = None
         self._by_registry_id: dict[int, Any] = {}
+        self._is_current_id: dict[int, bool] = {}
 
     @property
     def name(self) -> str:
         """Full name of the schema this codec writes."""
         return self.schema.name
 
-    def _frame_prefix(self) -> bytes:
+    def frame_prefix(self) -> bytes:
+        """The bytes :meth:`encode` writes before the Avro body (registers the schema once)."""
         if self.registry is None:
             return self._prefix
         if self._registered_id is None:
@@ -77,7 +79,7 @@ class AvroCodec:
     def encode(self, record: dict[str, Any]) -> bytes:
         """Serialize ``record`` with the framing configured for this codec."""
         buffer = io.BytesIO()
-        buffer.write(self._frame_prefix())
+        buffer.write(self.frame_prefix())
         try:
             fastavro.schemaless_writer(buffer, self.schema.parsed, record)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -106,6 +108,26 @@ class AvroCodec:
         if not isinstance(record, dict):
             raise CodecError(f"{self.schema.name}: decoded value is not a record")
         return record
+
+    def current_body_offset(self, data: bytes) -> int | None:
+        """Where the Avro body of ``data`` starts when its writer schema is exactly this codec's
+        schema, so the body bytes are this schema's encoding; ``None`` for any other writer
+        schema and for bytes :meth:`decode` would refuse (it says why)."""
+        if data[:2] == SINGLE_OBJECT_MAGIC:
+            same = data[2:_SINGLE_OBJECT_HEADER] == self._prefix[2:]
+            return _SINGLE_OBJECT_HEADER if same else None
+        if data[:1] != b"\x00" or len(data) < _CONFLUENT_HEADER:
+            return None
+        schema_id = int.from_bytes(data[1:_CONFLUENT_HEADER], "big")
+        same_id = self._is_current_id.get(schema_id)
+        if same_id is None:
+            try:
+                writer = self._registry_writer(schema_id)
+            except CodecError:
+                return None
+            canonical = fastavro.schema.to_parsing_canonical_form(writer)
+            same_id = self._is_current_id[schema_id] = canonical == self.schema.canonical_form
+        return _CONFLUENT_HEADER if same_id else None
 
     def _single_object_writer(self, data: bytes) -> Any:
         if len(data) < _SINGLE_OBJECT_HEADER:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import io
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import fastavro
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
-from era_classifier.classification import Classifier
+from era_classifier.classification import ClaimContext, Classifier
 from era_classifier.kb import load_knowledge_base
 from era_classifier.metrics import ClassifierMetrics
 from era_classifier.stage import ClassifierStage
 from era_contract.codec import AvroCodec, CodecError
 from era_contract.models import ClassifiedAdjustment
-from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT
+from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, load_catalog, schemas_dir
 from era_contract.validation import SchemaViolationError
+from era_ingest.synth.generator import generate
+from era_ingest.x12 import ParsedTransaction, parse_path, parse_stream
 
 pytestmark = pytest.mark.unit
 
@@ -91,3 +100,143 @@ def test_schema_violations_name_the_field(
     encoded = AvroCodec(ADJUSTMENT).encode(make_adjustment(**{field: value}))
     with pytest.raises(SchemaViolationError, match=message):
         stage(b"k", encoded)
+
+
+# -- the splice: Adjustment bytes reused as they are ---------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "era-samples"
+
+
+def sample_adjustments() -> list[dict[str, Any]]:
+    """Every adjustment of the public sample files and of a small synthetic file."""
+    synthetic = io.BytesIO()
+    generate(synthetic, seed=11, target_adjustments=600, unknown_codes=True)
+    synthetic.seek(0)
+    items = [item for path in sorted(SAMPLES.iterdir()) for item in parse_path(path)]
+    items.extend(parse_stream(synthetic, "synthetic.835"))
+    found = [a for item in items if isinstance(item, ParsedTransaction) for a in item.adjustments]
+    for n, adjustment in enumerate(found):
+        adjustment["ingested_at"] = 1_795_000_000_000 + n
+    return found
+
+
+ADJUSTMENTS = sample_adjustments()
+
+
+def _stage(
+    registry: CollectorRegistry, *, splice: bool, schema_registry: Any = None
+) -> ClassifierStage:
+    return ClassifierStage(
+        Classifier(load_knowledge_base()),
+        decode=AvroCodec(ADJUSTMENT, registry=schema_registry).decode,
+        encoder=AvroCodec(CLASSIFIED_ADJUSTMENT, registry=schema_registry),
+        output_topic="x.classified",
+        metrics=ClassifierMetrics(registry),
+        clock_ms=lambda: 42,
+        splice=splice,
+    )
+
+
+def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for metric in registry.collect()
+        for sample in metric.samples
+        if not sample.name.endswith("_created")
+    }
+
+
+@pytest.mark.parametrize("framing", ["single-object", "confluent"])
+def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> None:
+    schema_registry = (
+        SchemaRegistryClient.new_client({"url": "mock://era-classifier-splice"})
+        if framing == "confluent"
+        else None
+    )
+    fast_metrics, full_metrics = CollectorRegistry(), CollectorRegistry()
+    fast = _stage(fast_metrics, splice=True, schema_registry=schema_registry)
+    full = _stage(full_metrics, splice=False, schema_registry=schema_registry)
+    assert fast.splice is not None and full.splice is None
+    encode = AvroCodec(ADJUSTMENT, registry=schema_registry).encode
+    assert len(ADJUSTMENTS) > 600
+    for adjustment in ADJUSTMENTS:
+        value = encode(adjustment)
+        assert fast(b"k", value) == full(b"k", value), adjustment["event_id"]
+    assert _samples(fast_metrics) == _samples(full_metrics)
+
+
+def test_a_decode_function_that_is_not_a_codec_is_never_spliced(
+    registry: CollectorRegistry,
+) -> None:
+    codec = AvroCodec(ADJUSTMENT)
+
+    def decode(data: bytes) -> dict[str, object]:
+        return codec.decode(data)
+
+    stage = ClassifierStage(
+        Classifier(load_knowledge_base()),
+        decode=decode,
+        encoder=AvroCodec(CLASSIFIED_ADJUSTMENT),
+        output_topic="x.classified",
+    )
+    assert stage.splice is None
+    [(_, value)] = stage(None, codec.encode(ADJUSTMENTS[0]))
+    assert AvroCodec(CLASSIFIED_ADJUSTMENT).decode(value)["event_id"] == ADJUSTMENTS[0]["event_id"]
+
+
+class _RewritingClassifier(Classifier):
+    """A classifier that also rewrites an Adjustment field (the normalised reason code)."""
+
+    def classify(
+        self, adjustment: Mapping[str, object], claim_context: ClaimContext | None = None
+    ) -> dict[str, object]:
+        return {**super().classify(adjustment, claim_context), "carc": "REWRITTEN"}
+
+
+def test_a_classification_that_changes_an_adjustment_field_is_encoded_whole() -> None:
+    fast, full = (
+        ClassifierStage(
+            _RewritingClassifier(load_knowledge_base()),
+            decode=AvroCodec(ADJUSTMENT).decode,
+            encoder=AvroCodec(CLASSIFIED_ADJUSTMENT),
+            output_topic="x.classified",
+            clock_ms=lambda: 42,
+            splice=splice,
+        )
+        for splice in (True, False)
+    )
+    assert fast.splice is not None
+    for adjustment in ADJUSTMENTS[:50]:
+        value = AvroCodec(ADJUSTMENT).encode(adjustment)
+        [(_, out)] = fast(None, value)
+        assert [(_, out)] == full(None, value)
+        assert AvroCodec(CLASSIFIED_ADJUSTMENT).decode(out)["carc"] == "REWRITTEN"
+
+
+def test_an_older_writer_schema_takes_the_full_path(tmp_path: Path) -> None:
+    root = tmp_path / "schemas"
+    shutil.copytree(schemas_dir(), root)
+    older = json.loads((root / "adjustment.avsc").read_text(encoding="utf-8"))
+    older["fields"] = [f for f in older["fields"] if f["name"] != "ingested_at"]
+    (root / "releases" / "0.0.1").mkdir(parents=True)
+    (root / "releases" / "0.0.1" / "adjustment.avsc").write_text(json.dumps(older), "utf-8")
+    catalog = load_catalog(root)
+    old_schema = catalog.releases["0.0.1"][ADJUSTMENT]
+    stages = [
+        ClassifierStage(
+            Classifier(load_knowledge_base()),
+            decode=AvroCodec(ADJUSTMENT, catalog=catalog).decode,
+            encoder=AvroCodec(CLASSIFIED_ADJUSTMENT, catalog=catalog),
+            output_topic="x.classified",
+            clock_ms=lambda: 42,
+            splice=splice,
+        )
+        for splice in (True, False)
+    ]
+    for adjustment in ADJUSTMENTS[:50]:
+        buffer = io.BytesIO()
+        buffer.write(b"\xc3\x01" + old_schema.fingerprint_bytes)
+        fastavro.schemaless_writer(buffer, old_schema.parsed, adjustment)
+        fast, full = (stage(None, buffer.getvalue()) for stage in stages)
+        assert fast == full
+        assert AvroCodec(CLASSIFIED_ADJUSTMENT).decode(fast[0][1])["ingested_at"] is None

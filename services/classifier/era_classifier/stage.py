@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from era_classifier.classification import Classifier
 from era_classifier.metrics import ClassifierMetrics
 from era_contract.codec import AvroCodec
+from era_contract.splice import AdjustmentSplice
 from era_contract.validation import SchemaViolationError, check_adjustment
 
 ROUTER_FIELDS = {"appeal_deadline": None, "follow_up_by": None, "routed_at": None}
 
 
 class ClassifierStage:
-    """Decodes, validates and classifies one adjustment; raises to have it dead-lettered."""
+    """Decodes, validates and classifies one adjustment; raises to have it dead-lettered.
+
+    When ``decode`` is :meth:`AvroCodec.decode` of an Adjustment codec, an adjustment written
+    with the current schema is not re-encoded: its Avro body is copied into the output and only
+    the classification fields are encoded (see :mod:`era_contract.splice`). ``splice=False``
+    always decodes and encodes whole records (the reference path, for tests and benchmarks).
+    """
 
     def __init__(
         self,
@@ -25,6 +32,7 @@ class ClassifierStage:
         output_topic: str,
         metrics: ClassifierMetrics | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        splice: bool = True,
     ) -> None:
         self.classifier = classifier
         self.decode = decode
@@ -32,33 +40,65 @@ class ClassifierStage:
         self.output_topic = output_topic
         self.metrics = metrics
         self.clock_ms = clock_ms
+        codec = getattr(decode, "__self__", None)
+        self.splice = (
+            AdjustmentSplice.for_codecs(codec, encoder)
+            if splice
+            and isinstance(codec, AvroCodec)
+            and getattr(decode, "__func__", None) is AvroCodec.decode
+            else None
+        )
 
     def classify(self, value: bytes | None) -> dict[str, object]:
         """The classified record for one encoded adjustment."""
-        if value is None:
-            raise SchemaViolationError("tombstone: expected an Adjustment record")
-        adjustment = self.decode(value)
-        check_adjustment(adjustment)
+        adjustment = self._adjustment(value)
         fields = self.classifier.classify(adjustment)
         return {**adjustment, **fields, "classified_at": self.clock_ms(), **ROUTER_FIELDS}
 
     def __call__(self, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
-        record = self.classify(value)
+        splice = self.splice
+        if splice is None:
+            record = self.classify(value)
+            if self.metrics is not None:
+                self._count(record, record)
+            return [(self.output_topic, self.encode(record))]
+        adjustment, body = splice.decode_adjustment(self._bytes(value))
+        check_adjustment(adjustment)
+        fields = self.classifier.classify(adjustment)
+        added = {**fields, "classified_at": self.clock_ms(), **ROUTER_FIELDS}
+        if body is not None and splice.keeps_adjustment(fields):
+            if self.metrics is not None:
+                self._count(adjustment, added)
+            return [(self.output_topic, splice.encode_classified(body, added))]
+        record = {**adjustment, **added}
         if self.metrics is not None:
-            self._count(record)
+            self._count(record, record)
         return [(self.output_topic, self.encode(record))]
 
-    def _count(self, record: dict[str, object]) -> None:
+    def _adjustment(self, value: bytes | None) -> dict[str, object]:
+        adjustment = self.decode(self._bytes(value))
+        check_adjustment(adjustment)
+        return adjustment
+
+    @staticmethod
+    def _bytes(value: bytes | None) -> bytes:
+        if value is None:
+            raise SchemaViolationError("tombstone: expected an Adjustment record")
+        return value
+
+    def _count(self, adjustment: Mapping[str, object], added: Mapping[str, object]) -> None:
+        """Count one classified record: ``added`` are the classification fields, merged over
+        ``adjustment`` (the same mapping when a whole record is at hand)."""
         metrics = self.metrics
         assert metrics is not None
-        category = str(record["category"])
-        metrics.classified.labels(category, record["action"]).inc()
-        flags = record["flags"]
+        category = str(added["category"])
+        flags = added["flags"]
         unknown = isinstance(flags, list) and "unknown_code" in flags
-        group = str(record.get("group_code") or "none")
+        group = str(adjustment.get("group_code") or "none")
+        # only codes of the code list become label values: a garbage code cannot mint series
+        carc = "unknown" if unknown else str(adjustment["carc"])
+        payer = str(adjustment.get("payer_id") or "unknown")
+        metrics.classified.labels(category, added["action"]).inc()
         if unknown:
             metrics.unknown_codes.labels(group).inc()
-        # only codes of the code list become label values: a garbage code cannot mint series
-        carc = "unknown" if unknown else str(record["carc"])
-        payer = str(record.get("payer_id") or "unknown")
         metrics.adjustments.labels(payer, group, carc, category).inc()

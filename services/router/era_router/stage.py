@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from era_contract.codec import AvroCodec
+from era_contract.splice import AdjustmentSplice
 from era_contract.topics import TopicNames
 from era_contract.validation import SchemaViolationError, check_adjustment
 from era_router.metrics import RouterMetrics
@@ -15,7 +16,13 @@ from era_router.routing import Router
 
 
 class RouterStage:
-    """Decodes, validates and routes one classified adjustment; raises to dead-letter it."""
+    """Decodes, validates and routes one classified adjustment; raises to dead-letter it.
+
+    A record written with the current schema keeps its Adjustment fields' Avro body as read:
+    only the classification and routing fields are re-encoded (see :mod:`era_contract.splice`).
+    ``splice=False`` always decodes and encodes whole records (the reference path, for tests and
+    benchmarks).
+    """
 
     def __init__(
         self,
@@ -25,6 +32,7 @@ class RouterStage:
         topics: TopicNames,
         metrics: RouterMetrics | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        splice: bool = True,
     ) -> None:
         self.router = router
         self.decode = codec.decode
@@ -32,20 +40,32 @@ class RouterStage:
         self.route_topics = topics.routes
         self.metrics = metrics
         self.clock_ms = clock_ms
+        self.splice = AdjustmentSplice.for_classified(codec) if splice else None
 
     def route(self, value: bytes | None) -> dict[str, object]:
         """The routed record for one encoded classified adjustment."""
+        return self._route(value)[0]
+
+    def _route(self, value: bytes | None) -> tuple[dict[str, object], bytes | None]:
+        """The routed record and, when it may be reused as is, its Adjustment fields' body."""
         if value is None:
             raise SchemaViolationError("tombstone: expected a ClassifiedAdjustment record")
-        record = self.decode(value)
+        splice = self.splice
+        if splice is None:
+            record, body = self.decode(value), None
+        else:
+            record, body = splice.decode_classified(value)
         check_adjustment(record)
         decision = self.router.route(record)
-        routed = {**record, **decision.fields(), "routed_at": self.clock_ms()}
+        fields = decision.fields()
+        routed = {**record, **fields, "routed_at": self.clock_ms()}
         if self.metrics is not None:
             flags = routed.get("flags")
             blocked_upstream = isinstance(flags, list) and "co_patient_blocked" in flags
             self._count(routed, decision.co_patient_blocked or blocked_upstream)
-        return routed
+        if body is not None and splice is not None and splice.keeps_adjustment(fields):
+            return routed, body
+        return routed, None
 
     def _count(self, routed: dict[str, object], blocked: bool) -> None:
         metrics = self.metrics
@@ -63,5 +83,8 @@ class RouterStage:
             metrics.latency.observe(max(latency, 0.0))
 
     def __call__(self, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
-        routed = self.route(value)
-        return [(self.route_topics[str(routed["route"])], self.encode(routed))]
+        routed, body = self._route(value)
+        topic = self.route_topics[str(routed["route"])]
+        if body is not None and self.splice is not None:
+            return [(topic, self.splice.encode_classified(body, routed))]
+        return [(topic, self.encode(routed))]
