@@ -315,7 +315,7 @@ def test_unknown_remark_codes_are_described_and_flagged(classifier: Classifier, 
 
 
 def test_every_action_has_an_explanation() -> None:
-    from era_classifier.classification import _ADVICE
     from era_classifier.kb import ACTIONS
+    from era_classifier.wording import ADVICE as _ADVICE
 
     assert set(ACTIONS) <= set(_ADVICE)

@@ -32,141 +32,31 @@ flag ``fee_check_skipped`` says so.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from era_classifier.claims import (
+    ClaimContext,
+    claim_key,
+    is_reversal,
+    line_key,
+    to_date,
+    to_decimal,
+)
 from era_classifier.fee_schedule import FeeSchedule
 from era_classifier.kb import ACTION_ROUTE, NO_PATIENT_GROUPS, CarcEntry, KnowledgeBase
 from era_classifier.overrides import OverrideRule, Overrides
+from era_classifier.wording import ADVICE, CO45_WRITEOFF, RULE_BY_ACTION, short_description
+
+__all__ = ["RULES_VERSION", "ClaimContext", "Classifier", "claim_key"]
 
 RULES_VERSION = "2026.10.1"
 UNKNOWN_RARC = "(remark code not in the knowledge base)"
 _CENT = Decimal("0.01")
-_CO45_WRITEOFF = (
-    "the charge exceeds the contracted fee; write off — not appealable unless the allowed amount "
-    "is below contract"
-)
 _COB_ACTIONS = frozenset(
     {"obtain_cob", "rebill_other_plan", "rebill_correct_payer", "track_forwarded", "verify_cob"}
 )
-# rule ids of the default table, by action (ROUTING.md principle numbers)
-_RULE_BY_ACTION = {
-    "bill_patient": "R2-patient-responsibility",
-    "obtain_cob": "R3-obtain-cob",
-    "rebill_other_plan": "R3-rebill-other-plan",
-    "rebill_correct_payer": "R3-rebill-correct-payer",
-    "track_forwarded": "R3-track-forwarded",
-    "verify_cob": "R3-verify-cob",
-    "writeoff": "R4-contractual-writeoff",
-    "verify_duplicate": "R5-duplicate",
-    "corrected_claim": "R6-corrected-claim",
-    "appeal_with_proof": "R6-appeal-with-proof",
-    "verify_bundling": "R6-verify-bundling",
-    "review_and_decide": "R6-review-and-decide",
-    "appeal": "R6-appeal",
-    "review": "R7-review",
-}
-_ADVICE = {
-    "bill_patient": "patient responsibility; bill the patient",
-    "obtain_cob": "obtain the patient's other coverage and bill the primary payer first",
-    "rebill_other_plan": "recode and rebill the patient's other plan",
-    "rebill_correct_payer": "send the claim to the correct payer",
-    "track_forwarded": "the payer already forwarded the claim; track it and do not rebill "
-    "(a rebill creates a duplicate)",
-    "verify_cob": "check the COB math against the primary payer's payment; not a rebill",
-    "writeoff": "contractual or pricing reduction; write off — not appealable",
-    "verify_duplicate": "find the original claim, which holds the balance; do not write this off "
-    "(that would write the money off twice)",
-    "corrected_claim": "fix the claim and send a corrected claim",
-    "appeal_with_proof": "appeal with proof of timely filing",
-    "verify_bundling": "check the bundling edit; appeal or correct the modifiers if it is wrong",
-    "review_and_decide": "review the plan's rules before writing off or billing anyone",
-    "appeal": "denial; appeal if the payer is wrong, otherwise write off after review",
-    "review": "needs a billing lead's review",
-    "review_hidden_denial": "treat it as a denial hidden in a contractual adjustment; review it",
-    "dispute_underpayment": "dispute the payment against the contracted fee",
-}
-
-
-def _dec(value: object) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
-
-
-def _iso(value: object) -> date | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-_USE_ONLY = re.compile(r"\s*\((?:Use|Only used)[^)]*\)\.?", re.IGNORECASE)
-
-
-def _short(text: str, limit: int = 110) -> str:
-    """First sentence of an official description, for the one-line explanation."""
-    first = text.split(" Usage:", maxsplit=1)[0].split(" Note:", maxsplit=1)[0]
-    first = _USE_ONLY.sub("", first).strip()
-    end = first.find(". ")
-    if end != -1:
-        first = first[: end + 1]
-    first = first.rstrip(".")
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
-
-
-def _is_reversal(adjustment: Mapping[str, object]) -> bool:
-    """CLP02 = 22: the claim reverses an earlier payment."""
-    return adjustment.get("reversal") is True or adjustment.get("claim_status") == "22"
-
-
-def _line_key(adjustment: Mapping[str, object]) -> int | None:
-    line = adjustment.get("line")
-    return line if isinstance(line, int) and adjustment.get("level") == "line" else None
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimContext:
-    """Facts about one claim's other adjustments: the CO total per service line."""
-
-    co_total_by_line: Mapping[int, Decimal] = field(default_factory=dict)
-
-    @classmethod
-    def from_adjustments(cls, adjustments: Sequence[Mapping[str, object]]) -> ClaimContext:
-        totals: dict[int, Decimal] = {}
-        for adj in adjustments:
-            line = _line_key(adj)
-            amount = _dec(adj.get("amount"))
-            if line is None or amount is None or adj.get("group_code") != "CO":
-                continue
-            totals[line] = totals.get(line, Decimal(0)) + amount
-        return cls(totals)
-
-
-def claim_key(adjustment: Mapping[str, object]) -> tuple[object, ...]:
-    """Identity of the claim an adjustment belongs to (a reversal and its correction differ)."""
-    return tuple(
-        adjustment.get(k)
-        for k in (
-            "file",
-            "interchange",
-            "functional_group",
-            "transaction",
-            "claim_id",
-            "claim_status",
-            "payer_claim_id",
-            "claim_charge",
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +213,8 @@ class Classifier:
                 "review",
                 "pairing-invalid",
                 f"{ids.label}: group {ids.group} makes no sense with CARC {ids.carc} "
-                f"({_short(entry.description, 80)}); ask the payer or review before posting.",
+                f"({short_description(entry.description, 80)}); ask the payer or review before"
+                " posting.",
                 "conditional",
                 flags=["group_code_mismatch"],
             )
@@ -359,13 +250,13 @@ class Classifier:
         if group == "OA" and action == "review":
             rule_id = "R7-other-adjustment"
         elif group == "CR":
-            rule_id = _RULE_BY_ACTION[action] + "-cr"
+            rule_id = RULE_BY_ACTION[action] + "-cr"
         else:
-            rule_id = _RULE_BY_ACTION[action]
+            rule_id = RULE_BY_ACTION[action]
         if ids.carc == "45" and group == "CO":
-            advice = _CO45_WRITEOFF
+            advice = CO45_WRITEOFF
         else:
-            advice = f"{_short(entry.description)} — {_ADVICE[action]}"
+            advice = f"{short_description(entry.description)} — {ADVICE[action]}"
         return _Decision(
             entry.category,
             action,
@@ -381,7 +272,7 @@ class Classifier:
             category,
             rule.action,
             rule.rule_id,
-            f"{label}: deployment rule{note} — {_ADVICE.get(rule.action, rule.action)}.",
+            f"{label}: deployment rule{note} — {ADVICE.get(rule.action, rule.action)}.",
             appealable,
             route=rule.route,
         )
@@ -389,9 +280,9 @@ class Classifier:
     @staticmethod
     def _hidden_denial(adjustment: Mapping[str, object], entry: CarcEntry) -> _Decision | None:
         """CO-45 for the whole line (claim) charge: a denial in disguise (compared unsigned)."""
-        amount = _dec(adjustment.get("amount"))
+        amount = to_decimal(adjustment.get("amount"))
         line_level = adjustment.get("level") == "line"
-        charge = _dec(adjustment.get("line_charge" if line_level else "claim_charge"))
+        charge = to_decimal(adjustment.get("line_charge" if line_level else "claim_charge"))
         if amount is None or charge is None or charge == 0 or abs(amount) < abs(charge):
             return None
         return _Decision(
@@ -422,23 +313,23 @@ class Classifier:
         )
         if contracted is None:
             return None
-        units = _dec(adjustment.get("units")) or Decimal(1)
+        units = to_decimal(adjustment.get("units")) or Decimal(1)
         expected = (contracted * abs(units)).quantize(_CENT)
-        allowed = self._allowed(adjustment, context, _dec(adjustment.get("line_charge")))
+        allowed = self._allowed(adjustment, context, to_decimal(adjustment.get("line_charge")))
         if allowed is None:
             return _Decision(
                 entry.category,
                 "writeoff",
-                _RULE_BY_ACTION["writeoff"],
-                f"CO-45: {_CO45_WRITEOFF} (the allowed amount was not on the event, so the fee "
+                RULE_BY_ACTION["writeoff"],
+                f"CO-45: {CO45_WRITEOFF} (the allowed amount was not on the event, so the fee "
                 "schedule could not be checked).",
                 entry.appealable,
                 flags=["fee_check_skipped"],
             )
         if allowed >= expected - self.tolerance:
             return None
-        amount = _dec(adjustment.get("amount"))
-        negative = _is_reversal(adjustment) or (amount is not None and amount < 0)
+        amount = to_decimal(adjustment.get("amount"))
+        negative = is_reversal(adjustment) or (amount is not None and amount < 0)
         return _Decision(
             entry.category,
             "dispute_underpayment",
@@ -453,10 +344,10 @@ class Classifier:
     def _allowed(
         adjustment: Mapping[str, object], context: ClaimContext | None, charge: Decimal | None
     ) -> Decimal | None:
-        allowed = _dec(adjustment.get("allowed_amount"))
+        allowed = to_decimal(adjustment.get("allowed_amount"))
         if allowed is not None:
             return abs(allowed)
-        line = _line_key(adjustment)
+        line = line_key(adjustment)
         if (
             context is None
             or charge is None
@@ -475,9 +366,9 @@ class Classifier:
         entry: CarcEntry | None,
     ) -> None:
         label = f"{group}-{carc}" if group else carc
-        reversal = _is_reversal(adjustment)
+        reversal = is_reversal(adjustment)
         if entry is not None and not reversal:
-            remit = _iso(adjustment.get("remit_date"))
+            remit = to_date(adjustment.get("remit_date"))
             if entry.used_after_stop(remit):
                 decision.flags.append("deactivated_code")
                 decision.explanation += (
