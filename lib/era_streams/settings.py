@@ -12,7 +12,10 @@ class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ERA_WORKER_", extra="ignore")
 
     commit_interval_seconds: float = Field(
-        default=0.5, gt=0, description="how often offsets and output commit (one transaction)"
+        default=0.1,
+        gt=0,
+        description="longest a transaction stays open under a backlog (a worker that has caught"
+        " up commits at once)",
     )
     engine: str = Field(
         default="transactional",

@@ -1,10 +1,16 @@
 """Exactly-once consume → transform → produce with Kafka transactions (confluent-kafka).
 
 Each worker runs one loop: consume a batch (``read_committed``), run the stage on every record,
-produce its outputs (or a dead-letter record) and, at most every ``commit_interval`` seconds,
-commit the consumed offsets **inside the same transaction** as the outputs
-(``send_offsets_to_transaction`` with the consumer's group metadata, KIP-447). So a record's
-outputs and its offset become visible together or not at all:
+produce its outputs (or a dead-letter record) and commit the consumed offsets **inside the same
+transaction** as the outputs (``send_offsets_to_transaction`` with the consumer's group
+metadata, KIP-447). So a record's outputs and its offset become visible together or not at all.
+
+When to commit trades latency for throughput: a transaction commits as soon as the worker has
+caught up (a poll found nothing more to read), and under a steady backlog at the latest every
+``commit_interval`` seconds. So a trickle is handed on at once, while a burst is processed in
+few, large transactions (a commit costs a few broker round trips and one marker per partition).
+
+Crashes:
 
 * a worker killed mid-transaction leaves an open transaction that is aborted (the worker that
   takes its partitions over is fenced in by the group generation; the broker aborts the orphan
@@ -36,6 +42,9 @@ from era_streams.stage import Stage
 
 log = logging.getLogger("era.worker")
 
+IDLE_POLL_SECONDS = 0.1  # nothing to commit: wait this long for records
+CAUGHT_UP_POLL_SECONDS = 0.002  # a transaction is open: commit when nothing more is fetched
+
 
 @dataclass(slots=True)
 class LoopState:
@@ -62,7 +71,7 @@ class TransactionalLoop:
         source_topic: str,
         dead_letter_topic: str,
         stage: Stage,
-        commit_interval: float = 0.5,
+        commit_interval: float = 0.1,
         batch_size: int = 500,
         on_dead_letter: Callable[[BaseException], None] = lambda exc: None,
         metrics: StreamMetrics | None = None,
@@ -104,11 +113,14 @@ class TransactionalLoop:
         self.state.running = True
         try:
             while not self._stop.is_set():
-                messages = consumer.consume(self.batch_size, timeout=0.1)
+                # inside a transaction only look for what is already fetched: none means caught up
+                wait = CAUGHT_UP_POLL_SECONDS if self._in_transaction else IDLE_POLL_SECONDS
+                messages = consumer.consume(self.batch_size, timeout=wait)
                 if messages:
                     self._process(messages)
                 if self._in_transaction and (
-                    time.monotonic() - self._transaction_started >= self.commit_interval
+                    not messages
+                    or time.monotonic() - self._transaction_started >= self.commit_interval
                 ):
                     self._commit()
                 if self.metrics is not None and time.monotonic() >= self._lag_due:
