@@ -544,7 +544,9 @@ class Bench:
     ) -> dict[str, int]:
         """Start the two hops; returns consumer group → expected members."""
         env = self.env(names.prefix)
-        if kind == "pipeline":
+        if kind == "faust":
+            env["ERA_WORKER_ENGINE"] = "faust"
+        if kind in ("pipeline", "faust"):
             for stage in ("classifier", "router"):
                 for i in range(workers):
                     processes.start(
@@ -773,6 +775,7 @@ class Results:
     pipe1: Throughput
     base1: Throughput
     pipe2: Throughput
+    faust1: Throughput
     lat_pipe: Latency
     lat_base: Latency
     rss_probe: Finished
@@ -799,6 +802,12 @@ def report(
             f"{pipe1.rate:,.0f}",
             f"{base1.rate:,.0f}",
             f"{pipe1.rate / base1.rate:.0%}",
+        ),
+        (
+            "  same, faust agent engine (at least once), adj/s",
+            f"{results.faust1.rate:,.0f}",
+            f"{base1.rate:,.0f}",
+            f"{results.faust1.rate / base1.rate:.0%}",
         ),
         (
             "  ingest process alone, adj/s (same runs)",
@@ -860,6 +869,9 @@ def report(
         " ratio ≥ 50%, pipeline ≥ 8,000/s.",
         cpu_note("pipeline", pipe1),
         cpu_note("baseline", base1),
+        "2 faust agent engine: ERA_WORKER_ENGINE=faust, a faust agent per worker, one event at"
+        " a time, raw bytes in and out, at least once: what the transactional loop replaced.",
+        cpu_note("faust engine", results.faust1),
         f"3 {lat_pipe.count:,} adjustments in {len(load)} files of ~200 dropped into an"
         " `era ingest --watch` inbox (poll 20 ms) at a fixed rate; latency = routed_at -"
         " ingested_at, so it includes each file's transaction (events are stamped while the"
@@ -900,13 +912,15 @@ def run_scenarios(
     pipe1 = throughput(bench, "pipeline", files)
     step(f"baseline throughput ({pipe1.rate:,.0f}/s pipeline)")
     base1 = throughput(bench, "baseline", files)
-    step(f"pipeline throughput, 2+2 workers ({base1.rate:,.0f}/s baseline)")
+    step(f"pipeline throughput, faust agent engine ({base1.rate:,.0f}/s baseline)")
+    faust1 = throughput(bench, "faust", files)
+    step(f"pipeline throughput, 2+2 workers ({faust1.rate:,.0f}/s faust engine)")
     pipe2 = throughput(bench, "pipeline", files, workers=2)
     step(f"pipeline latency at {LATENCY_RATE:.0f}/s for {latency_s:.0f}s")
     lat_pipe = latency(bench, "pipeline", load, probe)
     step("baseline latency")
     lat_base = latency(bench, "baseline", load, probe)
-    return Results(pipe1, base1, pipe2, lat_pipe, lat_base, rss_probe, rss_10, rss_big)
+    return Results(pipe1, base1, pipe2, faust1, lat_pipe, lat_base, rss_probe, rss_10, rss_big)
 
 
 def main(argv: list[str] | None = None) -> int:
