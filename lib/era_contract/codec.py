@@ -60,7 +60,6 @@ class AvroCodec:
         self._prefix = SINGLE_OBJECT_MAGIC + self.schema.fingerprint_bytes
         self._registered_id: int | None = None
         self._by_registry_id: dict[int, Any] = {}
-        self._is_current_id: dict[int, bool] = {}
 
     @property
     def name(self) -> str:
@@ -118,16 +117,11 @@ class AvroCodec:
             return _SINGLE_OBJECT_HEADER if same else None
         if data[:1] != b"\x00" or len(data) < _CONFLUENT_HEADER:
             return None
-        schema_id = int.from_bytes(data[1:_CONFLUENT_HEADER], "big")
-        same_id = self._is_current_id.get(schema_id)
-        if same_id is None:
-            try:
-                writer = self._registry_writer(schema_id)
-            except CodecError:
-                return None
-            canonical = fastavro.schema.to_parsing_canonical_form(writer)
-            same_id = self._is_current_id[schema_id] = canonical == self.schema.canonical_form
-        return _CONFLUENT_HEADER if same_id else None
+        try:
+            writer = self._registry_writer(int.from_bytes(data[1:_CONFLUENT_HEADER], "big"))
+        except CodecError:
+            return None
+        return _CONFLUENT_HEADER if writer is self.schema.parsed else None
 
     def _single_object_writer(self, data: bytes) -> Any:
         if len(data) < _SINGLE_OBJECT_HEADER:
@@ -157,5 +151,7 @@ class AvroCodec:
         except Exception as exc:  # the registry client raises its own error types
             raise CodecError(f"schema id {schema_id} not found in the registry: {exc}") from exc
         parsed = fastavro.parse_schema(json.loads(found.schema_str))
+        if fastavro.schema.to_parsing_canonical_form(parsed) == self.schema.canonical_form:
+            parsed = self.schema.parsed  # the current schema: read without schema resolution
         self._by_registry_id[schema_id] = parsed
         return parsed

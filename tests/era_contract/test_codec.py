@@ -79,3 +79,17 @@ def test_encoding_an_invalid_record_names_the_schema(make_adjustment: Any) -> No
     del record["carc"]
     with pytest.raises(CodecError, match=r"era\.events\.Adjustment"):
         AvroCodec(ADJUSTMENT).encode(record)
+
+
+def test_the_body_offset_is_known_only_for_the_current_writer_schema(
+    make_adjustment: Any, registry: Any
+) -> None:
+    record = make_adjustment()
+    plain, with_registry = AvroCodec(ADJUSTMENT), AvroCodec(ADJUSTMENT, registry=registry)
+    assert plain.current_body_offset(plain.encode(record)) == 10
+    assert with_registry.current_body_offset(with_registry.encode(record)) == 5
+    assert plain.current_body_offset(with_registry.encode(record)) is None  # no registry
+    other_id = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=registry).frame_prefix()
+    assert with_registry.current_body_offset(other_id + b"\x00") is None
+    for garbage in (b"", b"\x00\x01", b"{}", SINGLE_OBJECT_MAGIC + b"\x01" * 8):
+        assert plain.current_body_offset(garbage) is None
