@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ SEEDS = [
         "edi835parser_united_healthcare_legacy_sample.txt",
     )
 ]
+ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 INTERESTING = [b"~", b"*", b":", b"|", b"^", b">", b"\n", b"\r\n", b"\x00", b"-", b".", b"ISA"]
 
 # Bounded in CI; `make fuzz` sets ERA_FUZZ_EXAMPLES to run far longer.
@@ -63,6 +65,8 @@ def _check(data: bytes, chunk_size: int) -> None:
             assert item.severity in {"error", "warning"}
             continue
         assert isinstance(item, ParsedTransaction)
+        lines = item.json_lines()  # made from the compact form: the dicts' JSON, byte for byte
+        assert lines == [ENCODE(adjustment) for adjustment in item.adjustments]
         for adjustment in item.adjustments:
             assert tuple(adjustment) == ADJUSTMENT_FIELDS
             Decimal(str(adjustment["amount"]))  # always a decimal string

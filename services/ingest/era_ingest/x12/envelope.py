@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .adjustments import CompactAdjustments
+from .jsonl import encode, json_lines
 from .loops import Adjustment
 from .problems import Problem, X12Error
 from .remittance import HANDLERS, Remittance
@@ -19,28 +19,106 @@ KNOWN_IMPLEMENTATIONS = frozenset({"005010X221A1", "005010X221", "004010X091A1",
 _ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
-@dataclass(slots=True)
 class ParsedTransaction:
     """One 835 transaction set (ST..SE) that was not rejected.
 
     ``adjustments`` are plain dicts with the Adjustment fields of docs/events.md (``ingested_at``
-    left ``None``); ``problems`` are the warnings (balance errors, odd dates, unknown segments)
-    that did not reject the set. ``payer_id`` and ``claim_statuses`` (CLP02 value → number of
-    claims, counting claims without adjustments too) feed the per-payer denial rate.
-    ``fingerprint`` hashes the set's event ids (which cover its control numbers and content), so
-    a set sent again, in this file or another, is recognised.
+    left ``None``), built on first access; :meth:`json_lines` gives their JSON without building
+    them. ``problems`` are the warnings (balance errors, odd dates, unknown segments) that did
+    not reject the set. ``payer_id`` and ``claim_statuses`` (CLP02 value → number of claims,
+    counting claims without adjustments too) feed the per-payer denial rate. ``fingerprint``
+    hashes the set's event ids (which cover its control numbers and content), so a set sent
+    again, in this file or another, is recognised.
     """
 
-    file: str
-    interchange: str
-    functional_group: str
-    transaction: str
-    first_segment_no: int
-    adjustments: list[Adjustment] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    payer_id: str | None = None
-    claim_statuses: dict[str, int] = field(default_factory=dict)
-    fingerprint: str = ""
+    __slots__ = (
+        "_adjustments",
+        "_compact",
+        "claim_statuses",
+        "file",
+        "fingerprint",
+        "first_segment_no",
+        "functional_group",
+        "interchange",
+        "payer_id",
+        "problems",
+        "transaction",
+    )
+
+    def __init__(
+        self,
+        *,
+        file: str,
+        interchange: str,
+        functional_group: str,
+        transaction: str,
+        first_segment_no: int,
+        adjustments: CompactAdjustments,
+        problems: list[Problem],
+        payer_id: str | None,
+        claim_statuses: dict[str, int],
+        fingerprint: str,
+    ) -> None:
+        self.file = file
+        self.interchange = interchange
+        self.functional_group = functional_group
+        self.transaction = transaction
+        self.first_segment_no = first_segment_no
+        self._compact = adjustments
+        self._adjustments: list[Adjustment] | None = None
+        self.problems = problems
+        self.payer_id = payer_id
+        self.claim_statuses = claim_statuses
+        self.fingerprint = fingerprint
+
+    @property
+    def adjustments(self) -> list[Adjustment]:
+        """The adjustment dicts, in file order (built once, on first access)."""
+        if self._adjustments is None:
+            self._adjustments = self._compact.dicts()
+        return self._adjustments
+
+    @property
+    def adjustment_count(self) -> int:
+        """How many adjustments the set has, without building them."""
+        return len(self._compact)
+
+    def json_lines(self) -> list[str]:
+        """One compact ASCII JSON object per adjustment (no newline), exactly what ``json``
+        with ``separators=(",", ":")`` makes of each of :attr:`adjustments`."""
+        if self._adjustments is not None:  # the dicts may have been changed since
+            return [encode(adjustment) for adjustment in self._adjustments]
+        return json_lines(self._compact)
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.file,
+            self.interchange,
+            self.functional_group,
+            self.transaction,
+            self.first_segment_no,
+            self.adjustments,
+            self.problems,
+            self.payer_id,
+            self.claim_statuses,
+            self.fingerprint,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is, the adjustment dicts included."""
+        if not isinstance(other, ParsedTransaction):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return (
+            f"ParsedTransaction(file={self.file!r}, interchange={self.interchange!r}, "
+            f"functional_group={self.functional_group!r}, transaction={self.transaction!r}, "
+            f"first_segment_no={self.first_segment_no}, adjustments={len(self._compact)}, "
+            f"problems={len(self.problems)}, fingerprint={self.fingerprint!r})"
+        )
 
 
 class _FileWalker:
@@ -175,22 +253,22 @@ class _FileWalker:
         if broken is not None:
             self.reject(txn, broken[0], broken[1])
             return
-        fingerprint = set_fingerprint(txn)
+        fingerprint = txn.adjustments.seal(txn.id_prefix, txn.st_segment_no)
         if self.is_repeat(txn, fingerprint):
             return
         gs = self.gs
         self.pending.append(
             ParsedTransaction(
-                self.file,
-                txn.interchange,
-                gs[6] if gs is not None else "",
-                txn.transaction,
-                txn.st_segment_no,
-                txn.adjustments,
-                txn.problems,
-                _text(txn.base["payer_id"]),
-                txn.claim_statuses,
-                fingerprint,
+                file=self.file,
+                interchange=txn.interchange,
+                functional_group=gs[6] if gs is not None else "",
+                transaction=txn.transaction,
+                first_segment_no=txn.st_segment_no,
+                adjustments=txn.adjustments,
+                problems=txn.problems,
+                payer_id=_text(txn.base["payer_id"]),
+                claim_statuses=txn.claim_statuses,
+                fingerprint=fingerprint,
             ),
         )
 
@@ -351,25 +429,6 @@ class _FileWalker:
         if not same_control_number(isa[13], control):
             self.problem(segment_no, f"IEA02: expected {isa[13]} (ISA13), got {control!r}")
         self.isa = None
-
-
-def set_fingerprint(txn: Remittance) -> str:
-    """Seal the set's event ids and return its fingerprint.
-
-    Each adjustment's provisional id covers the control numbers, its position and content; the
-    fingerprint hashes them all, and each final id is the hash of fingerprint and provisional
-    id. So an id names an adjustment *of this exact set*: a re-sent identical set gives the same
-    ids (and fingerprint), a set that reuses control numbers with any other content gives all
-    new ids, never a mix."""
-    adjustments = txn.adjustments
-    ids = [str(adjustment["event_id"]) for adjustment in adjustments]
-    fingerprint = hashlib.sha256(f"{txn.id_prefix}{''.join(ids)}".encode()).hexdigest()[:32]
-    seal = hashlib.sha256(fingerprint.encode()).copy
-    for adjustment, provisional in zip(adjustments, ids, strict=True):
-        digest = seal()
-        digest.update(provisional.encode())
-        adjustment["event_id"] = digest.hexdigest()[:32]
-    return fingerprint
 
 
 def _text(value: object) -> str | None:

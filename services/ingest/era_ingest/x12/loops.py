@@ -1,13 +1,13 @@
-"""The loops of an 835 as the parser keeps them, and how they become adjustment dicts.
+"""The loops of an 835 as the parser keeps them: claims (2100) and service lines (2110).
 
 Adjustments are plain dicts with exactly the ``Adjustment`` fields of ``docs/events.md``
-(:data:`ADJUSTMENT_FIELDS`, schema order; ``ingested_at`` left ``None``). Each is a copy of a
-prepared base dict with the few per-adjustment fields set: no model objects on the hot path.
+(:data:`ADJUSTMENT_FIELDS`, schema order; ``ingested_at`` left ``None``). Until they are asked
+for, a claim keeps its CAS triplets as :data:`CasItem` tuples next to the fields they share
+(see :mod:`.adjustments`): no dict per adjustment on the hot path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from .validation import ZERO
@@ -134,6 +134,7 @@ class Claim:
     """What one CLP loop (2100) contributes to its adjustments."""
 
     __slots__ = (
+        "balance_error",
         "cas",
         "cas_total",
         "charge_value",
@@ -161,83 +162,4 @@ class Claim:
         self.lines: list[ServiceLine] = []
         self.rarcs: list[str] = []
         self.date: str | None = None
-
-
-EventId = Callable[[int, int, str], str]
-"""``event_id(segment_no, index, content)`` of the transaction set being read."""
-
-
-def _claim_content(base: Adjustment) -> str:
-    return f"{base['claim_id'] or ''}\x1f{base['payer_claim_id'] or ''}\x1f"
-
-
-def claim_adjustments(
-    claim: Claim,
-    base: Adjustment,
-    error: str | None,
-    *,
-    event_id: EventId,
-    out: list[Adjustment],
-) -> None:
-    """Append one adjustment per claim-level CAS triplet to ``out``."""
-    append = out.append
-    rarcs = claim.rarcs
-    base = base.copy()
-    base["level"] = "claim"
-    base["balance_error"] = error
-    claim_content = _claim_content(base)
-    for segment_no, index, group, reason, amount, quantity in claim.cas:
-        adjustment = base.copy()
-        content = f"{claim_content}{group}\x1f{reason}\x1f{amount}"
-        adjustment["event_id"] = event_id(segment_no, index, content)
-        adjustment["segment_no"] = segment_no
-        adjustment["group_code"] = group
-        adjustment["carc"] = reason
-        adjustment["amount"] = amount
-        adjustment["quantity"] = quantity
-        adjustment["modifiers"] = []
-        adjustment["rarcs"] = rarcs.copy()
-        append(adjustment)
-
-
-def line_adjustments(
-    claim: Claim,
-    line: ServiceLine,
-    base: Adjustment,
-    claim_error: str | None,
-    *,
-    event_id: EventId,
-    out: list[Adjustment],
-) -> None:
-    """Append one adjustment per CAS triplet of a service line to ``out``."""
-    append = out.append
-    line_base = base.copy()
-    line_base["level"] = "line"
-    line_base["line"] = line.index
-    line_base["procedure"] = line.procedure
-    line_base["units"] = line.units
-    line_base["line_charge"] = line.charge
-    line_base["line_paid"] = line.paid
-    line_base["allowed_amount"] = line.allowed
-    line_base["service_date"] = line.date or line.date_150 or claim.date
-    line_base["balance_error"] = line.balance_error or claim_error
-    rarcs = line.rarcs
-    if claim.rarcs:
-        rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
-    modifiers = line.modifiers
-    last = line.cas[-1]
-    claim_content = _claim_content(base)
-    for item in line.cas:
-        segment_no, index, group, reason, amount, quantity = item
-        # the last (usually the only) triplet takes the prepared dict itself: one copy less
-        adjustment = line_base if item is last else line_base.copy()
-        content = f"{claim_content}{group}\x1f{reason}\x1f{amount}"
-        adjustment["event_id"] = event_id(segment_no, index, content)
-        adjustment["segment_no"] = segment_no
-        adjustment["modifiers"] = modifiers.copy()
-        adjustment["group_code"] = group
-        adjustment["carc"] = reason
-        adjustment["amount"] = amount
-        adjustment["quantity"] = quantity
-        adjustment["rarcs"] = rarcs.copy()
-        append(adjustment)
+        self.balance_error: str | None = None

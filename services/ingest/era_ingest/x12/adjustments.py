@@ -1,0 +1,203 @@
+"""The adjustments of one transaction set, kept compact until they are asked for.
+
+While an 835 is walked, nothing is built per adjustment: a closed claim is recorded once, with its
+CAS triplets (claim level, and per service line) as :data:`~.loops.CasItem` tuples, and so is
+each PLB segment with its adjustment pairs. Each record also keeps the transaction header fields
+(payer, payee, trace, ...) as they were when it was recorded. At SE the set is sealed (event ids
+and fingerprint); the records then become adjustment dicts (:meth:`CompactAdjustments.dicts`) or
+JSON lines (:func:`.jsonl.json_lines`), with the same content either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from hashlib import sha256
+
+from .loops import Adjustment, Claim, ServiceLine
+
+ID_SEPARATOR = "\x1f"
+"""Joins the parts hashed into an event id."""
+
+PlbItem = tuple[int, int, str, str, str, str, str | None]
+"""One PLB adjustment pair: (segment_no, pair index, reason composite and amount as written,
+CARC, amount without its ``+``, PLB reference)."""
+
+Header = Adjustment
+"""The transaction header fields of an adjustment: a dict with every Adjustment field, those
+that do not come from the header left ``None``. Never changed once recorded (the walker
+replaces it instead), so records share it."""
+
+
+class CompactAdjustments:
+    """The adjustments of one transaction set, in file order, as claims and PLB segments.
+
+    ``records`` holds ``(header, claim)`` for each claim with at least one CAS triplet, and
+    ``(header, [PlbItem, ...])`` for each PLB segment. After :meth:`seal`, ``event_ids`` holds
+    the final id of every adjustment, in order; ``balance_error`` is the transaction's balance
+    error, carried by every adjustment that has no claim or line error.
+    """
+
+    __slots__ = ("balance_error", "count", "event_ids", "records")
+
+    def __init__(self) -> None:
+        self.records: list[tuple[Header, Claim | list[PlbItem]]] = []
+        self.event_ids: list[str] = []
+        self.balance_error: str | None = None
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add_claim(self, header: Header, claim: Claim) -> None:
+        """Record a closed claim whose adjustments copy ``header``; a no-op without CAS."""
+        count = len(claim.cas)
+        for line in claim.lines:
+            count += len(line.cas)
+        if count:
+            self.records.append((header, claim))
+            self.count += count
+
+    def add_plb(self, header: Header, items: list[PlbItem]) -> None:
+        """Record the adjustment pairs of one PLB segment."""
+        if items:
+            self.records.append((header, items))
+            self.count += len(items)
+
+    def seal(self, id_prefix: str, st_segment_no: int) -> str:
+        """Compute the event ids and return the set's fingerprint.
+
+        Each adjustment's provisional id hashes ``id_prefix`` (sender, receiver, ISA13, GS06,
+        ST02), its segment's position in the set (ST = 1), its triplet/pair index and its
+        content (CLP01, CLP07, group, code, amount; for PLB the reason composite and amount as
+        written). The fingerprint hashes the prefix and all provisional ids; each final id
+        hashes fingerprint + provisional id. So an id names an adjustment *of this exact set*: a
+        re-sent identical set gives the same ids (and fingerprint), a set that reuses control
+        numbers with any other content gives all new ids, never a mix.
+        """
+        ids: list[str] = []
+        append = ids.append
+        offset = st_segment_no - 1
+        sep = ID_SEPARATOR
+        for _, source in self.records:
+            if isinstance(source, Claim):
+                fields = source.fields
+                content = f"{fields['claim_id'] or ''}{sep}{fields['payer_claim_id'] or ''}{sep}"
+                for items in (source.cas, *(line.cas for line in source.lines)):
+                    for segment_no, index, group, reason, amount, _ in items:
+                        key = (
+                            f"{id_prefix}{segment_no - offset}{sep}{index}{sep}"
+                            f"{content}{group}{sep}{reason}{sep}{amount}"
+                        )
+                        append(sha256(key.encode()).hexdigest()[:32])
+            else:
+                for segment_no, index, reason, amount, *_ in source:
+                    key = f"{id_prefix}{segment_no - offset}{sep}{index}{sep}{reason}{sep}{amount}"
+                    append(sha256(key.encode()).hexdigest()[:32])
+        fingerprint = sha256(f"{id_prefix}{''.join(ids)}".encode()).hexdigest()[:32]
+        self.event_ids = [
+            sha256(f"{fingerprint}{provisional}".encode()).hexdigest()[:32] for provisional in ids
+        ]
+        return fingerprint
+
+    def dicts(self) -> list[Adjustment]:
+        """The adjustment dicts (Adjustment fields in schema order), each with its own lists."""
+        out: list[Adjustment] = []
+        ids = iter(self.event_ids)
+        error = self.balance_error
+        for header, source in self.records:
+            if isinstance(source, Claim):
+                claim_dicts(header, source, ids, error, out)
+            else:
+                plb_dicts(header, source, ids, error, out)
+        return out
+
+
+def claim_dicts(
+    header: Header,
+    claim: Claim,
+    ids: Iterator[str],
+    transaction_error: str | None,
+    out: list[Adjustment],
+) -> None:
+    """Append the adjustment dicts of ``claim`` (claim level, then line by line) to ``out``,
+    taking their event ids from the iterator ``ids``."""
+    next_id = ids.__next__
+    append = out.append
+    base = header.copy()
+    base.update(claim.fields)
+    base["service_date"] = claim.date
+    claim_error = claim.balance_error
+    if claim.cas:
+        rarcs = claim.rarcs
+        claim_base = base.copy()
+        claim_base["level"] = "claim"
+        claim_base["balance_error"] = claim_error or transaction_error
+        for segment_no, _, group, reason, amount, quantity in claim.cas:
+            adjustment = claim_base.copy()
+            adjustment["event_id"] = next_id()
+            adjustment["segment_no"] = segment_no
+            adjustment["group_code"] = group
+            adjustment["carc"] = reason
+            adjustment["amount"] = amount
+            adjustment["quantity"] = quantity
+            adjustment["modifiers"] = []
+            adjustment["rarcs"] = rarcs.copy()
+            append(adjustment)
+    for line in claim.lines:
+        if not line.cas:
+            continue
+        line_base = base.copy()
+        line_base["level"] = "line"
+        line_base["line"] = line.index
+        line_base["procedure"] = line.procedure
+        line_base["units"] = line.units
+        line_base["line_charge"] = line.charge
+        line_base["line_paid"] = line.paid
+        line_base["allowed_amount"] = line.allowed
+        line_base["service_date"] = line.date or line.date_150 or claim.date
+        line_base["balance_error"] = line.balance_error or claim_error or transaction_error
+        rarcs = line_rarcs(claim, line)
+        modifiers = line.modifiers
+        for segment_no, _, group, reason, amount, quantity in line.cas:
+            adjustment = line_base.copy()
+            adjustment["event_id"] = next_id()
+            adjustment["segment_no"] = segment_no
+            adjustment["modifiers"] = modifiers.copy()
+            adjustment["group_code"] = group
+            adjustment["carc"] = reason
+            adjustment["amount"] = amount
+            adjustment["quantity"] = quantity
+            adjustment["rarcs"] = rarcs.copy()
+            append(adjustment)
+
+
+def plb_dicts(
+    header: Header,
+    items: list[PlbItem],
+    ids: Iterator[str],
+    transaction_error: str | None,
+    out: list[Adjustment],
+) -> None:
+    """Append the provider-level adjustment dicts of one PLB segment to ``out``."""
+    next_id = ids.__next__
+    for segment_no, _, _, _, carc, amount, reference in items:
+        adjustment = header.copy()
+        adjustment["event_id"] = next_id()
+        adjustment["segment_no"] = segment_no
+        adjustment["level"] = "provider"
+        adjustment["carc"] = carc
+        adjustment["amount"] = amount
+        adjustment["plb_reference"] = reference
+        adjustment["modifiers"] = []
+        adjustment["rarcs"] = []
+        if adjustment["balance_error"] is None:
+            adjustment["balance_error"] = transaction_error
+        out.append(adjustment)
+
+
+def line_rarcs(claim: Claim, line: ServiceLine) -> list[str]:
+    """A line adjustment's RARCs: the line's LQ*HE codes, then the claim's MOA/MIA codes."""
+    rarcs = line.rarcs
+    if claim.rarcs:
+        rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
+    return rarcs

@@ -1,0 +1,268 @@
+"""Claim (2100) and service line (2110) segment handlers of the 835 walker.
+
+:class:`ClaimLoops` turns CLP, NM1, MOA/MIA, CAS, SVC, AMT and LQ into :class:`~.loops.Claim`
+and :class:`~.loops.ServiceLine` objects, checks their balance when they close and records each
+closed claim in the set's :class:`~.adjustments.CompactAdjustments`. Adjustments are recorded
+when their claim closes (next CLP/LX/PLB or SE), because the segments they copy fields from
+(NM1, MOA/MIA, LQ, AMT, DTM) follow the CAS segments.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .adjustments import CompactAdjustments, Header
+from .loops import MIA_REMARKS, MOA_REMARKS, Adjustment, Claim, ServiceLine, split_composite
+from .problems import Problem
+from .validation import (
+    DECIMALS,
+    SegmentError,
+    add,
+    claim_balance_error,
+    decimal,
+    line_balance_error,
+    number,
+    optional_number,
+)
+
+decimals_get = DECIMALS.get
+
+
+class ClaimLoops:
+    """The claim and service line handlers; :class:`~.remittance.Remittance` is the walker
+    that uses them. Every handler takes ``(segment_no, elements)`` and raises
+    :class:`~.validation.SegmentError` when the segment breaks the set's structure."""
+
+    base: Header
+    component: str
+    claim: Claim | None
+    line: ServiceLine | None
+    loop: str
+    adjustments: CompactAdjustments
+    paid_total: Decimal
+    claim_statuses: dict[str, int]
+
+    file: str
+    interchange: str
+    transaction: str
+    problems: list[Problem]
+
+    def warn(self, segment_no: int, message: str) -> None:
+        """Record a problem that does not reject the transaction set."""
+        self.problems.append(
+            Problem(
+                self.file,
+                segment_no,
+                message,
+                "warning",
+                self.interchange,
+                self.transaction,
+            ),
+        )
+
+    def clp(self, segment_no: int, el: list[str]) -> None:
+        """CLP: opens a claim (loop 2100)."""
+        self.close_claim()
+        self.loop = "claims"
+        if len(el) < 8:
+            el = el + [""] * (8 - len(el))
+        if not (el[1] and el[2] and el[3] and el[4]):
+            missing = next(n for n in (1, 2, 3, 4) if not el[n])
+            raise SegmentError(f"CLP{missing:02d}: expected a value")
+        charge = decimal(el[3], "CLP03")
+        paid = decimal(el[4], "CLP04")
+        self.paid_total = add(self.paid_total, paid)
+        self.claim_statuses[el[2]] = self.claim_statuses.get(el[2], 0) + 1
+        fields: Adjustment = {
+            "claim_id": el[1],
+            "claim_status": el[2],
+            "claim_charge": el[3][1:] if el[3][0] == "+" else el[3],
+            "claim_paid": el[4][1:] if el[4][0] == "+" else el[4],
+            "patient_responsibility": optional_number(el[5], "CLP05"),
+            "claim_filing_indicator": el[6] or None,
+            "payer_claim_id": el[7] or None,
+            "patient_name": None,
+            "member_id": None,
+            "reversal": el[2] == "22",
+        }
+        self.claim = Claim(segment_no, fields, charge, paid)
+
+    def nm1(self, segment_no: int, el: list[str]) -> None:
+        """NM1: patient (QC) name and member id; insured (IL) member id as fallback."""
+        claim = self.claim
+        if claim is None or len(el) < 2:
+            return
+        qualifier = el[1]
+        fields = claim.fields
+        if qualifier == "QC":
+            last = el[3] if len(el) > 3 else ""
+            first = el[4] if len(el) > 4 else ""
+            if last and first:
+                fields["patient_name"] = f"{last}, {first}"
+            else:
+                fields["patient_name"] = last or first or None
+            if len(el) > 9 and el[9]:
+                fields["member_id"] = el[9]
+        elif qualifier == "IL" and fields["member_id"] is None and len(el) > 9 and el[9]:
+            fields["member_id"] = el[9]
+
+    def moa(self, segment_no: int, el: list[str]) -> None:
+        """MOA/MIA: claim remark codes."""
+        claim = self.claim
+        if claim is None:
+            raise SegmentError(f"{el[0]}: expected inside a claim (after CLP)")
+        positions = MOA_REMARKS if el[0] == "MOA" else MIA_REMARKS
+        for position in positions:
+            if position < len(el) and el[position] and el[position] not in claim.rarcs:
+                claim.rarcs.append(el[position])
+
+    def cas(self, segment_no: int, el: list[str]) -> None:
+        """CAS: up to six (reason, amount, quantity) triplets of one group code."""
+        holder: ServiceLine | Claim | None = self.line
+        if holder is None:
+            holder = self.claim
+            if holder is None:
+                raise SegmentError(
+                    "CAS: expected inside a claim (after CLP) or service line (after SVC)",
+                )
+        if len(el) == 4:  # one triplet without quantity: most CAS segments
+            _, group, reason, amount = el
+            if group and reason and amount:
+                value = decimals_get(amount)
+                if value is None:
+                    value = decimal(amount, "CAS03")
+                holder.cas_total = add(holder.cas_total, value)
+                if amount[0] == "+":
+                    amount = amount[1:]
+                holder.cas.append((segment_no, 1, group, reason, amount, None))
+                return
+        self.cas_triplets(holder, segment_no, el)
+
+    def cas_triplets(self, holder: ServiceLine | Claim, segment_no: int, el: list[str]) -> None:
+        """The general CAS case: each triplet checked, quantities validated."""
+        size = len(el)
+        if size > 20:
+            raise SegmentError("CAS: expected at most 6 adjustment triplets (19 elements)")
+        group = el[1] if size > 1 else ""
+        if not group:
+            raise SegmentError("CAS01: expected a claim adjustment group code")
+        target = holder.cas
+        before = len(target)
+        cas_total = holder.cas_total
+        for position in range(2, size, 3):
+            reason = el[position]
+            amount = el[position + 1] if position + 1 < size else ""
+            quantity = el[position + 2] if position + 2 < size else ""
+            if not reason:
+                if amount or quantity:
+                    raise SegmentError(f"CAS{position:02d}: expected a reason code")
+                continue
+            value = decimals_get(amount)
+            if value is None:
+                if not amount:
+                    raise SegmentError(
+                        f"CAS{position + 1:02d}: expected the amount for {reason[:10]}",
+                    )
+                value = decimal(amount, f"CAS{position + 1:02d}")
+            cas_total = add(cas_total, value)
+            if amount[0] == "+":
+                amount = amount[1:]
+            target.append(
+                (
+                    segment_no,
+                    (position + 1) // 3,
+                    group,
+                    reason,
+                    amount,
+                    number(quantity, f"CAS{position + 2:02d}") if quantity else None,
+                ),
+            )
+        if len(target) == before:
+            raise SegmentError("CAS02: expected at least one reason code and amount")
+        holder.cas_total = cas_total
+
+    def svc(self, segment_no: int, el: list[str]) -> None:
+        """SVC: opens a service line (loop 2110)."""
+        claim = self.claim
+        if claim is None:
+            raise SegmentError("SVC: expected inside a claim (after CLP)")
+        if self.line is not None:
+            self.close_line()
+        size = len(el)
+        if size < 4 or not el[1] or not el[2] or not el[3]:
+            raise SegmentError("SVC01-03: expected procedure, charge and payment")
+        line = ServiceLine(segment_no, len(claim.lines) + 1)
+        parts = split_composite(el[1], self.component)
+        if len(parts) > 1 and parts[1]:
+            line.procedure = f"{parts[0]}:{parts[1]}"
+            if len(parts) > 2:
+                line.modifiers = [part for part in parts[2:6] if part]
+        else:
+            line.procedure = el[1]
+            self.warn(
+                segment_no,
+                f"SVC01: expected qualifier and procedure code, got {el[1][:40]!r}",
+            )
+        value = decimals_get(el[2])
+        line.charge_value = decimal(el[2], "SVC02") if value is None else value
+        value = decimals_get(el[3])
+        line.paid_value = decimal(el[3], "SVC03") if value is None else value
+        line.charge = el[2][1:] if el[2][0] == "+" else el[2]
+        line.paid = el[3][1:] if el[3][0] == "+" else el[3]
+        if size > 5 and el[5]:
+            line.units = number(el[5], "SVC05")
+        claim.lines.append(line)
+        self.line = line
+
+    def amt(self, segment_no: int, el: list[str]) -> None:
+        """AMT*B6: allowed amount of a service line."""
+        line = self.line
+        if line is not None and len(el) > 2 and el[1] == "B6":
+            allowed = el[2]
+            if decimals_get(allowed) is None:  # not a known valid number yet
+                decimal(allowed, "AMT02")
+            line.allowed = allowed[1:] if allowed[0] == "+" else allowed
+
+    def lq(self, segment_no: int, el: list[str]) -> None:
+        """LQ*HE: remark codes of a service line."""
+        line = self.line
+        if line is None:
+            raise SegmentError("LQ: expected inside a service line (after SVC)")
+        if len(el) > 2 and el[1] == "HE" and el[2] and el[2] not in line.rarcs:
+            line.rarcs.append(el[2])
+
+    def close_line(self) -> None:
+        """Check the open line's balance."""
+        line = self.line
+        if line is None:
+            return
+        self.line = None
+        claim = self.claim
+        if claim is not None:
+            claim.cas_total = add(claim.cas_total, line.cas_total)
+        line.balance_error = line_balance_error(line.charge_value, line.paid_value, line.cas_total)
+        if line.balance_error is not None:
+            claim_id = claim.fields["claim_id"] if claim is not None else None
+            self.warn(
+                line.segment_no,
+                f"SVC (claim {claim_id}, line {line.index}): expected SVC02 - SVC03 to equal "
+                f"the line CAS total; {line.balance_error}",
+            )
+
+    def close_claim(self) -> None:
+        """Check the open claim's balance and record its adjustments."""
+        claim = self.claim
+        if claim is None:
+            return
+        if self.line is not None:
+            self.close_line()
+        self.claim = None
+        error = claim_balance_error(claim.charge_value, claim.paid_value, claim.cas_total)
+        if error is not None:
+            claim.balance_error = error
+            self.warn(
+                claim.segment_no,
+                f"CLP (claim {claim.fields['claim_id']}): expected CLP03 - CLP04 to equal the "
+                f"claim and line CAS total; {error}",
+            )
+        self.adjustments.add_claim(self.base, claim)
