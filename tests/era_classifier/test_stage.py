@@ -240,3 +240,21 @@ def test_an_older_writer_schema_takes_the_full_path(tmp_path: Path) -> None:
         fast, full = (stage(None, buffer.getvalue()) for stage in stages)
         assert fast == full
         assert AvroCodec(CLASSIFIED_ADJUSTMENT).decode(fast[0][1])["ingested_at"] is None
+
+
+def test_counts_add_up_over_repeated_label_values(
+    stage: ClassifierStage, make_adjustment: Any, registry: CollectorRegistry
+) -> None:
+    for carc in ("45", "Z99", "45", "Z99", "45"):
+        stage(None, AvroCodec(ADJUSTMENT).encode(make_adjustment(group_code="CO", carc=carc)))
+    sample = registry.get_sample_value
+    assert (
+        sample(
+            "era_classifier_events_classified_total",
+            {"category": "contractual", "action": "writeoff"},
+        )
+        == 3
+    )
+    assert sample("era_classifier_unknown_codes_total", {"group": "CO"}) == 2
+    labels = {"payer": "94-1234567", "group": "CO", "carc": "45", "category": "contractual"}
+    assert sample("era_classifier_adjustments_total", labels) == 3

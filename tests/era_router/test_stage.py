@@ -209,3 +209,16 @@ def test_a_routed_record_keeps_its_adjustment_fields_exactly() -> None:
         assert {k: routed[k] for k in AvroCodec(ADJUSTMENT).schema.field_names} == {
             k: record[k] for k in AvroCodec(ADJUSTMENT).schema.field_names
         }
+
+
+def test_route_counts_and_dollars_add_up_over_repeated_label_values(
+    stage: RouterStage, make_adjustment: Any, registry: CollectorRegistry
+) -> None:
+    for amount in ("10.00", "-2.50", "5.25", "-1.00"):
+        record = classified(make_adjustment, group_code="CO", carc="45", amount=amount)
+        stage(None, CODEC.encode(record))
+    sample = registry.get_sample_value
+    assert sample("era_router_events_routed_total", {"route": "writeoff"}) == 4
+    dollars = "era_router_dollars_routed_total"
+    assert sample(dollars, {"route": "writeoff", "sign": "positive"}) == 15.25
+    assert sample(dollars, {"route": "writeoff", "sign": "negative"}) == 3.5

@@ -8,7 +8,11 @@ from era_streams.metrics import dead_letter_counter
 
 
 class ClassifierMetrics:
-    """Counts by category, action, group and CARC: bounded label sets, never claim data."""
+    """Counts by category, action, group and CARC: bounded label sets, never claim data.
+
+    :meth:`count` keeps the labelled children it increments (``labels()`` costs more than the
+    increment itself); the cache holds one entry per label combination, as the registry does.
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.classified = Counter(
@@ -31,3 +35,21 @@ class ClassifierMetrics:
             registry=registry,
         )
         self.dead_letters = dead_letter_counter(registry)
+        self._children: dict[tuple[str, str, str, str, str, bool], tuple[Counter, ...]] = {}
+
+    def count(
+        self, category: str, action: str, payer: str, group: str, carc: str, *, unknown: bool
+    ) -> None:
+        """Count one classified adjustment; ``unknown`` when its code is not in the code list."""
+        key = (category, action, payer, group, carc, unknown)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.classified.labels(category, action),
+                self.adjustments.labels(payer, group, carc, category),
+            )
+            if unknown:
+                children += (self.unknown_codes.labels(group),)
+            self._children[key] = children
+        for child in children:
+            child.inc()

@@ -98,7 +98,4 @@ class ClassifierStage:
         # only codes of the code list become label values: a garbage code cannot mint series
         carc = "unknown" if unknown else str(adjustment["carc"])
         payer = str(adjustment.get("payer_id") or "unknown")
-        metrics.classified.labels(category, added["action"]).inc()
-        if unknown:
-            metrics.unknown_codes.labels(group).inc()
-        metrics.adjustments.labels(payer, group, carc, category).inc()
+        metrics.count(category, str(added["action"]), payer, group, carc, unknown=unknown)

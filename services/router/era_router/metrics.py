@@ -8,7 +8,11 @@ from era_streams.metrics import dead_letter_counter
 
 
 class RouterMetrics:
-    """Routed events and dollars per route, CO→patient blocks, end-to-end latency."""
+    """Routed events and dollars per route, CO→patient blocks, end-to-end latency.
+
+    :meth:`count_routed` keeps the labelled children it increments (``labels()`` costs more
+    than the increment itself); one entry per route and sign.
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.routed = Counter(
@@ -35,3 +39,15 @@ class RouterMetrics:
             registry=registry,
         )
         self.dead_letters = dead_letter_counter(registry)
+        self._by_route: dict[tuple[str, str], tuple[Counter, Counter]] = {}
+
+    def count_routed(self, route: str, sign: str, dollars: float) -> None:
+        """Count one adjustment of ``dollars`` (its absolute amount) routed to ``route``;
+        ``sign`` is ``negative`` or ``positive``."""
+        children = self._by_route.get((route, sign))
+        if children is None:
+            children = (self.routed.labels(route), self.dollars.labels(route, sign))
+            self._by_route[(route, sign)] = children
+        routed, amounts = children
+        routed.inc()
+        amounts.inc(dollars)

@@ -70,11 +70,9 @@ class RouterStage:
     def _count(self, routed: dict[str, object], blocked: bool) -> None:
         metrics = self.metrics
         assert metrics is not None
-        route = str(routed["route"])
-        metrics.routed.labels(route).inc()
         amount = Decimal(str(routed["amount"]))
         sign = "negative" if amount < 0 else "positive"
-        metrics.dollars.labels(route, sign).inc(float(abs(amount)))
+        metrics.count_routed(str(routed["route"]), sign, float(abs(amount)))
         if blocked:
             metrics.co_patient_blocks.inc()
         ingested_at = routed.get("ingested_at")
