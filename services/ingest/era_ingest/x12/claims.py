@@ -22,7 +22,7 @@ from .validation import (
     decimal,
     line_balance_error,
     number,
-    optional_number,
+    subtract,
 )
 
 decimals_get = DECIMALS.get
@@ -69,16 +69,27 @@ class ClaimLoops:
         if not (el[1] and el[2] and el[3] and el[4]):
             missing = next(n for n in (1, 2, 3, 4) if not el[n])
             raise SegmentError(f"CLP{missing:02d}: expected a value")
-        charge = decimal(el[3], "CLP03")
-        paid = decimal(el[4], "CLP04")
+        charge_text, paid_text, responsibility = el[3], el[4], el[5]
+        charge = decimals_get(charge_text)
+        if charge is None:
+            charge = decimal(charge_text, "CLP03")
+        paid = decimals_get(paid_text)
+        if paid is None:
+            paid = decimal(paid_text, "CLP04")
+        if responsibility:
+            if decimals_get(responsibility) is None:
+                decimal(responsibility, "CLP05")
+            if responsibility[0] == "+":
+                responsibility = responsibility[1:]
         self.paid_total = add(self.paid_total, paid)
-        self.claim_statuses[el[2]] = self.claim_statuses.get(el[2], 0) + 1
+        statuses = self.claim_statuses
+        statuses[el[2]] = statuses.get(el[2], 0) + 1
         fields: Adjustment = {
             "claim_id": el[1],
             "claim_status": el[2],
-            "claim_charge": el[3][1:] if el[3][0] == "+" else el[3],
-            "claim_paid": el[4][1:] if el[4][0] == "+" else el[4],
-            "patient_responsibility": optional_number(el[5], "CLP05"),
+            "claim_charge": charge_text[1:] if charge_text[0] == "+" else charge_text,
+            "claim_paid": paid_text[1:] if paid_text[0] == "+" else paid_text,
+            "patient_responsibility": responsibility or None,
             "claim_filing_indicator": el[6] or None,
             "payer_claim_id": el[7] or None,
             "patient_name": None,
@@ -191,26 +202,41 @@ class ClaimLoops:
         size = len(el)
         if size < 4 or not el[1] or not el[2] or not el[3]:
             raise SegmentError("SVC01-03: expected procedure, charge and payment")
-        line = ServiceLine(segment_no, len(claim.lines) + 1)
-        parts = split_composite(el[1], self.component)
+        composite, charge, paid = el[1], el[2], el[3]
+        component = self.component
+        parts = (
+            composite.split(component)
+            if component in composite
+            else split_composite(composite, component)
+        )
+        modifiers: list[str] = []
         if len(parts) > 1 and parts[1]:
-            line.procedure = f"{parts[0]}:{parts[1]}"
+            procedure = f"{parts[0]}:{parts[1]}"
             if len(parts) > 2:
-                line.modifiers = [part for part in parts[2:6] if part]
+                modifiers = [part for part in parts[2:6] if part]
         else:
-            line.procedure = el[1]
+            procedure = composite
             self.warn(
                 segment_no,
-                f"SVC01: expected qualifier and procedure code, got {el[1][:40]!r}",
+                f"SVC01: expected qualifier and procedure code, got {composite[:40]!r}",
             )
-        value = decimals_get(el[2])
-        line.charge_value = decimal(el[2], "SVC02") if value is None else value
-        value = decimals_get(el[3])
-        line.paid_value = decimal(el[3], "SVC03") if value is None else value
-        line.charge = el[2][1:] if el[2][0] == "+" else el[2]
-        line.paid = el[3][1:] if el[3][0] == "+" else el[3]
-        if size > 5 and el[5]:
-            line.units = number(el[5], "SVC05")
+        charge_value = decimals_get(charge)
+        if charge_value is None:
+            charge_value = decimal(charge, "SVC02")
+        paid_value = decimals_get(paid)
+        if paid_value is None:
+            paid_value = decimal(paid, "SVC03")
+        line = ServiceLine(
+            segment_no,
+            len(claim.lines) + 1,
+            procedure,
+            modifiers,
+            charge[1:] if charge[0] == "+" else charge,
+            paid[1:] if paid[0] == "+" else paid,
+            charge_value,
+            paid_value,
+            number(el[5], "SVC05") if size > 5 and el[5] else "1",
+        )
         claim.lines.append(line)
         self.line = line
 
@@ -240,6 +266,8 @@ class ClaimLoops:
         claim = self.claim
         if claim is not None:
             claim.cas_total = add(claim.cas_total, line.cas_total)
+        if subtract(line.charge_value, line.paid_value) == line.cas_total:
+            return
         line.balance_error = line_balance_error(line.charge_value, line.paid_value, line.cas_total)
         if line.balance_error is not None:
             claim_id = claim.fields["claim_id"] if claim is not None else None

@@ -111,16 +111,27 @@ class ServiceLine:
         "units",
     )
 
-    def __init__(self, segment_no: int, index: int) -> None:
+    def __init__(  # noqa: PLR0917 - one line's fields, set once on the hot path
+        self,
+        segment_no: int,
+        index: int,
+        procedure: str,
+        modifiers: list[str],
+        charge: str,
+        paid: str,
+        charge_value: Decimal,
+        paid_value: Decimal,
+        units: str,
+    ) -> None:
         self.segment_no = segment_no
         self.index = index
-        self.procedure: str | None = None
-        self.modifiers: list[str] = []
-        self.charge = "0"
-        self.paid = "0"
-        self.charge_value = ZERO
-        self.paid_value = ZERO
-        self.units = "1"
+        self.procedure = procedure
+        self.modifiers = modifiers
+        self.charge = charge
+        self.paid = paid
+        self.charge_value = charge_value
+        self.paid_value = paid_value
+        self.units = units
         self.allowed: str | None = None
         self.date: str | None = None
         self.date_150: str | None = None

@@ -22,6 +22,7 @@ from .validation import (
     add,
     decimal,
     iso_date,
+    known_iso_date,
     transaction_balance_error,
 )
 
@@ -130,12 +131,12 @@ class Remittance(ClaimLoops):
         line = self.line
         if line is not None:
             if qualifier == "472":
-                line.date = self.date(segment_no, el[2], "DTM02")
+                line.date = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
             elif qualifier == "150":
-                line.date_150 = self.date(segment_no, el[2], "DTM02")
+                line.date_150 = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
         elif self.claim is not None:
             if qualifier == "232":
-                self.claim.date = self.date(segment_no, el[2], "DTM02")
+                self.claim.date = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
         elif qualifier == "405" and self.base["remit_date"] is None:
             self.set_header("remit_date", self.date(segment_no, el[2], "DTM02"))
 

@@ -21,6 +21,8 @@ subtract = CONTEXT.subtract
 
 _NUMBER_CHARS = "0123456789.-+"
 _DATES: dict[str, str | None] = {}
+known_iso_date = _DATES.get
+"""``known_iso_date(value)``: the ISO date of an X12 date already converted, else ``None``."""
 DECIMALS: dict[str, Decimal] = {}
 """Validated numeric element text to its exact value (bounded memo)."""
 _DECIMAL_CACHE_LIMIT = 1 << 14
