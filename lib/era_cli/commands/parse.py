@@ -15,9 +15,12 @@ import gc
 import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import TextIO
 
 from era_ingest.x12 import ParsedTransaction, Problem, X12Error, parse_path
+
+TYPE_CHECKING = False  # typing itself is not imported at run time
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _GC_THRESHOLD = 100_000
 TABLE_COLUMNS = ("file", "claim", "line", "group-carc", "amount", "procedure", "rarcs")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from .adjustments import CompactAdjustments
 from .jsonl import encode, json_lines
@@ -14,6 +13,10 @@ from .problems import Problem, X12Error
 from .remittance import HANDLERS, Remittance
 from .segments import SegmentReader
 from .validation import SegmentError, count, same_control_number
+
+TYPE_CHECKING = False  # typing itself is not imported at run time
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 KNOWN_IMPLEMENTATIONS = frozenset({"005010X221A1", "005010X221", "004010X091A1", "004010X091"})
 _ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})

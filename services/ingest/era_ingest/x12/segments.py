@@ -18,10 +18,12 @@ terminator at the *start* of each line (``\\n~SEG``): when the terminator is a n
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
 
 from .problems import Problem, X12Error
+
+TYPE_CHECKING = False  # typing itself is not imported at run time
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CHUNK_SIZE = 1 << 16
 """Bytes read from the stream at a time."""
@@ -37,14 +39,34 @@ _LATIN1_BOM = "\u00ef\u00bb\u00bf"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True, slots=True)
 class Delimiters:
     """The separators an ISA header declares."""
 
-    element: str
-    component: str
-    segment: str
-    repetition: str | None
+    __slots__ = ("component", "element", "repetition", "segment")
+
+    def __init__(self, element: str, component: str, segment: str, repetition: str | None) -> None:
+        self.element = element
+        self.component = component
+        self.segment = segment
+        self.repetition = repetition
+
+    def _values(self) -> tuple[str, str, str, str | None]:
+        return (self.element, self.component, self.segment, self.repetition)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Delimiters):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        element, component, segment, repetition = self._values()
+        return (
+            f"Delimiters(element={element!r}, component={component!r}, segment={segment!r}, "
+            f"repetition={repetition!r})"
+        )
 
 
 class HeaderError(Exception):

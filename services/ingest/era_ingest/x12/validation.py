@@ -8,7 +8,6 @@ whatever the caller's decimal context is.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Context, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
@@ -77,16 +76,21 @@ def iso_date(value: str) -> str | None:
         return _DATES[value]
     result: str | None = None
     if len(value) == 8 and value.isascii() and value.isdigit():
-        try:
-            date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        except ValueError:
-            pass
-        else:
+        year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
+        if year and 1 <= month <= 12 and 1 <= day <= _days_in_month(year, month):
             result = f"{value[:4]}-{value[4:6]}-{value[6:]}"
     if len(_DATES) >= _DATE_CACHE_LIMIT:
         _DATES.clear()
     _DATES[value] = result
     return result
+
+
+def _days_in_month(year: int, month: int) -> int:
+    """Days in a month of the proleptic Gregorian calendar (what ``datetime.date`` accepts;
+    ``datetime`` is not imported, to keep start-up short)."""
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in {4, 6, 9, 11} else 31
 
 
 def line_balance_error(charge: Decimal, paid: Decimal, cas_total: Decimal) -> str | None:
