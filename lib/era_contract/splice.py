@@ -52,7 +52,7 @@ class AdjustmentSplice:
         self.adjustment = adjustment
         self.classified = classified
         self.adjustment_fields = frozenset(adjustment.schema.field_names)
-        suffix = classified_definition["fields"][len(self.adjustment_fields) :]
+        suffix = classified_definition["fields"][len(adjustment_definition["fields"]) :]
         self.suffix_fields: tuple[str, ...] = tuple(f["name"] for f in suffix)
         self._suffix_schema = fastavro.parse_schema(
             {"type": "record", "name": _SUFFIX_NAME, "fields": suffix}
