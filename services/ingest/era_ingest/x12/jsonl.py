@@ -14,23 +14,25 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring_ascii
 
-from .adjustments import CompactAdjustments, Header, line_rarcs, plb_dicts
+from .adjustments import CompactAdjustments, Header, plb_dicts
 from .loops import Claim
 
 encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 """``encode(value) -> str``: compact ASCII JSON, as ``era parse --format jsonl`` writes it."""
-_str = encode_basestring_ascii
+TYPE_CHECKING = False  # typing itself is not imported at run time
+if TYPE_CHECKING:
+
+    def _str(value: object) -> str:
+        """JSON of a string (only strings are given to it)."""
+
+else:
+    _str = encode_basestring_ascii
 _HEAD = ("file", "implementation", "interchange", "functional_group", "transaction")
 _PAYER = ("payer_name", "payer_id", "payee_name", "payee_npi", "trace", "remit_date")
 _CLAIM_LEVEL = (
     '"level":"claim","line":null,"procedure":null,"modifiers":[],"units":null,'
     '"line_charge":null,"line_paid":null,"allowed_amount":null,"service_date":'
 )
-
-
-def _text(value: object) -> str:
-    """JSON of a field that is a string or ``None``."""
-    return "null" if value is None else _str(value)  # type: ignore[arg-type]
 
 
 def _number(value: object) -> str:
@@ -48,17 +50,23 @@ def _fields(header: Header, keys: tuple[str, ...]) -> str:
     return encode({key: header[key] for key in keys})[1:-1]
 
 
-def _claim_json(claim: Claim) -> str:
-    """claim_id .. member_id of a claim's adjustments."""
+def _claim_json(claim: Claim, payer: str) -> str:
+    """``,payer_name .. member_id,`` of a claim's adjustments (``payer`` is the JSON of
+    payer_name .. remit_date). Strings or ``None``, except the validated amounts."""
     f = claim.fields
+    claim_id, status, responsibility = f["claim_id"], f["claim_status"], f["patient_responsibility"]
+    indicator, payer_claim_id = f["claim_filing_indicator"], f["payer_claim_id"]
+    name, member = f["patient_name"], f["member_id"]
+    responsibility = "null" if responsibility is None else f'"{responsibility}"'  # validated
     return (
-        f'"claim_id":{_text(f["claim_id"])},"claim_status":{_text(f["claim_status"])},'
-        f'"claim_charge":{_number(f["claim_charge"])},'
-        f'"claim_paid":{_number(f["claim_paid"])},'
-        f'"patient_responsibility":{_number(f["patient_responsibility"])},'
-        f'"claim_filing_indicator":{_text(f["claim_filing_indicator"])},'
-        f'"payer_claim_id":{_text(f["payer_claim_id"])},'
-        f'"patient_name":{_text(f["patient_name"])},"member_id":{_text(f["member_id"])}'
+        f',{payer},"claim_id":{"null" if claim_id is None else _str(claim_id)},'
+        f'"claim_status":{"null" if status is None else _str(status)},'
+        f'"claim_charge":"{f["claim_charge"]}","claim_paid":"{f["claim_paid"]}",'
+        f'"patient_responsibility":{responsibility},'
+        f'"claim_filing_indicator":{"null" if indicator is None else _str(indicator)},'
+        f'"payer_claim_id":{"null" if payer_claim_id is None else _str(payer_claim_id)},'
+        f'"patient_name":{"null" if name is None else _str(name)},'
+        f'"member_id":{"null" if member is None else _str(member)},'
     )
 
 
@@ -66,9 +74,9 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
     """One compact JSON object per adjustment of a sealed set, in order, without newlines."""
     out: list[str] = []
     append = out.append
-    ids = adjustments.event_ids
+    ids = iter(adjustments.event_ids)
+    next_id = ids.__next__
     transaction_error = adjustments.balance_error
-    position = 0
     header: Header | None = None
     head = payer = ""
     for record_header, source in adjustments.records:
@@ -78,50 +86,58 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
             payer = _fields(header, _PAYER)
         if not isinstance(source, Claim):
             dicts: list[dict[str, object]] = []
-            plb_dicts(header, source, iter(ids[position:]), transaction_error, dicts)
+            plb_dicts(header, source, ids, transaction_error, dicts)
             out.extend(map(encode, dicts))
-            position += len(dicts)
             continue
         claim = source
-        shared = f"{payer},{_claim_json(claim)}"
+        shared = _claim_json(claim, payer)
         reversal = "true" if claim.fields["reversal"] else "false"
         claim_error = claim.balance_error
+        claim_date = claim.date
+        claim_rarcs = claim.rarcs
         if claim.cas:
-            middle = f"{shared},{_CLAIM_LEVEL}{_number(claim.date)}"
+            error = claim_error or transaction_error
+            middle = f"{shared}{_CLAIM_LEVEL}{_number(claim_date)}"
             tail = (
-                f'"rarcs":{_strings(claim.rarcs)},"plb_reference":null,"reversal":{reversal},'
-                f'"balance_error":{_text(claim_error or transaction_error)},"ingested_at":null'
+                f'"rarcs":{_strings(claim_rarcs)},"plb_reference":null,"reversal":{reversal},'
+                f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null'
             )
             for segment_no, _, group, reason, amount, quantity in claim.cas:
                 number = "null" if quantity is None else f'"{quantity}"'
                 append(
-                    f'{{"event_id":"{ids[position]}",{head},"segment_no":{segment_no},{middle},'
+                    f'{{"event_id":"{next_id()}",{head},"segment_no":{segment_no}{middle},'
                     f'"group_code":{_str(group)},"carc":{_str(reason)},"amount":"{amount}",'
                     f'"quantity":{number},{tail}}}'
                 )
-                position += 1
         for line in claim.lines:
             if not line.cas:
                 continue
             modifiers = line.modifiers
+            allowed = line.allowed
+            allowed = "null" if allowed is None else '"' + allowed + '"'
+            date = line.date or line.date_150 or claim_date
+            date = "null" if date is None else '"' + date + '"'
+            rarcs = line.rarcs
+            if claim_rarcs:
+                rarcs = rarcs + [code for code in claim_rarcs if code not in rarcs]
+            error = line.balance_error or claim_error or transaction_error
             middle = (
-                f'{shared},"level":"line","line":{line.index},"procedure":{_text(line.procedure)},'
+                f'{shared}"level":"line","line":{line.index},"procedure":{_str(line.procedure)},'
                 f'"modifiers":{_strings(modifiers) if modifiers else "[]"},'
                 f'"units":"{line.units}","line_charge":"{line.charge}",'
-                f'"line_paid":"{line.paid}","allowed_amount":{_number(line.allowed)},'
-                f'"service_date":{_number(line.date or line.date_150 or claim.date)}'
+                f'"line_paid":"{line.paid}",'
+                f'"allowed_amount":{allowed},"service_date":{date}'
             )
-            error = line.balance_error or claim_error or transaction_error
             tail = (
-                f'"rarcs":{_strings(line_rarcs(claim, line))},"plb_reference":null,'
-                f'"reversal":{reversal},"balance_error":{_text(error)},"ingested_at":null'
+                f'"rarcs":{_strings(rarcs) if rarcs else "[]"},"plb_reference":null,'
+                f'"reversal":{reversal},'
+                f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null'
             )
             for segment_no, _, group, reason, amount, quantity in line.cas:
                 number = "null" if quantity is None else f'"{quantity}"'
                 append(
-                    f'{{"event_id":"{ids[position]}",{head},"segment_no":{segment_no},{middle},'
+                    f'{{"event_id":"{next_id()}",{head},"segment_no":{segment_no}{middle},'
                     f'"group_code":{_str(group)},"carc":{_str(reason)},"amount":"{amount}",'
                     f'"quantity":{number},{tail}}}'
                 )
-                position += 1
     return out
