@@ -26,6 +26,9 @@ Streaming and memory
     The file is read in 64 KiB chunks; segments are processed as they arrive. Adjustments of a
     transaction set are held until its SE is checked, because a structurally broken set is
     rejected whole: memory is bounded by the largest single transaction set, not by the file.
+    They are held compactly (per claim and PLB segment, not per adjustment);
+    ``ParsedTransaction.adjustments`` builds the dicts on first access and
+    ``ParsedTransaction.json_lines()`` writes their JSON without building them.
 Rejections (``Problem.rejected``)
     A transaction set is rejected whole, with the file, segment number and reason, when it is
     structurally broken: SE01 count or SE02 control number wrong, missing SE, ST01 not 835, no GS,
@@ -75,12 +78,16 @@ Names
     the adjustment field ``file`` is its base name.
 
 Modules: ``segments`` (delimiters, chunked segment reader), ``envelope`` (ISA/GS/ST walker and
-the entry points), ``remittance`` (835 loop handlers), ``loops`` (claim/line state and
-adjustment dicts), ``validation`` (numbers, dates, balancing, counts), ``problems``.
+the entry points), ``parsed_transaction`` (what is yielded per accepted set), ``remittance``
+(the 835 transaction walk: header, PLB, SE checks), ``claims`` (claim and service line
+handlers), ``loops`` (claim/line state), ``adjustments`` (the compact adjustments of a set, event
+ids, adjustment dicts), ``jsonl`` (their JSON lines), ``validation`` (numbers, dates, balancing,
+counts), ``problems``.
 """
 
-from .envelope import ParsedTransaction, parse_path, parse_stream
+from .envelope import parse_path, parse_stream
 from .loops import ADJUSTMENT_FIELDS
+from .parsed_transaction import ParsedTransaction
 from .problems import Problem, X12Error
 
 __all__ = [

@@ -158,8 +158,11 @@ def claim_dicts(
         line_base["balance_error"] = line.balance_error or claim_error or transaction_error
         rarcs = line_rarcs(claim, line)
         modifiers = line.modifiers
-        for segment_no, _, group, reason, amount, quantity in line.cas:
-            adjustment = line_base.copy()
+        last = line.cas[-1]
+        for item in line.cas:
+            segment_no, _, group, reason, amount, quantity = item
+            # the last (usually the only) triplet takes the prepared dict itself: one copy less
+            adjustment = line_base if item is last else line_base.copy()
             adjustment["event_id"] = next_id()
             adjustment["segment_no"] = segment_no
             adjustment["modifiers"] = modifiers.copy()

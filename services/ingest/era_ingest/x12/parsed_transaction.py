@@ -1,0 +1,110 @@
+"""What the parser yields for each accepted 835 transaction set."""
+
+from __future__ import annotations
+
+from .adjustments import CompactAdjustments
+from .jsonl import encode, json_lines
+from .loops import Adjustment
+from .problems import Problem
+
+
+class ParsedTransaction:
+    """One 835 transaction set (ST..SE) that was not rejected.
+
+    ``adjustments`` are plain dicts with the Adjustment fields of docs/events.md (``ingested_at``
+    left ``None``), built on first access; :meth:`json_lines` gives their JSON without building
+    them. ``problems`` are the warnings (balance errors, odd dates, unknown segments) that did
+    not reject the set. ``payer_id`` and ``claim_statuses`` (CLP02 value → number of claims,
+    counting claims without adjustments too) feed the per-payer denial rate. ``fingerprint``
+    hashes the set's event ids (which cover its control numbers and content), so a set sent
+    again, in this file or another, is recognised.
+    """
+
+    __slots__ = (
+        "_adjustments",
+        "_compact",
+        "claim_statuses",
+        "file",
+        "fingerprint",
+        "first_segment_no",
+        "functional_group",
+        "interchange",
+        "payer_id",
+        "problems",
+        "transaction",
+    )
+
+    def __init__(
+        self,
+        *,
+        file: str,
+        interchange: str,
+        functional_group: str,
+        transaction: str,
+        first_segment_no: int,
+        adjustments: CompactAdjustments,
+        problems: list[Problem],
+        payer_id: str | None,
+        claim_statuses: dict[str, int],
+        fingerprint: str,
+    ) -> None:
+        self.file = file
+        self.interchange = interchange
+        self.functional_group = functional_group
+        self.transaction = transaction
+        self.first_segment_no = first_segment_no
+        self._compact = adjustments
+        self._adjustments: list[Adjustment] | None = None
+        self.problems = problems
+        self.payer_id = payer_id
+        self.claim_statuses = claim_statuses
+        self.fingerprint = fingerprint
+
+    @property
+    def adjustments(self) -> list[Adjustment]:
+        """The adjustment dicts, in file order (built once, on first access)."""
+        if self._adjustments is None:
+            self._adjustments = self._compact.dicts()
+        return self._adjustments
+
+    @property
+    def adjustment_count(self) -> int:
+        """How many adjustments the set has, without building them."""
+        return len(self._compact)
+
+    def json_lines(self) -> list[str]:
+        """One compact ASCII JSON object per adjustment (no newline), exactly what ``json``
+        with ``separators=(",", ":")`` makes of each of :attr:`adjustments`."""
+        if self._adjustments is not None:  # the dicts may have been changed since
+            return [encode(adjustment) for adjustment in self._adjustments]
+        return json_lines(self._compact)
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.file,
+            self.interchange,
+            self.functional_group,
+            self.transaction,
+            self.first_segment_no,
+            self.adjustments,
+            self.problems,
+            self.payer_id,
+            self.claim_statuses,
+            self.fingerprint,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is, the adjustment dicts included."""
+        if not isinstance(other, ParsedTransaction):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return (
+            f"ParsedTransaction(file={self.file!r}, interchange={self.interchange!r}, "
+            f"functional_group={self.functional_group!r}, transaction={self.transaction!r}, "
+            f"first_segment_no={self.first_segment_no}, adjustments={len(self._compact)}, "
+            f"problems={len(self.problems)}, fingerprint={self.fingerprint!r})"
+        )
