@@ -7,7 +7,9 @@
   of the writer schema's canonical form + Avro body) otherwise. The fingerprint is resolved
   against ``schemas/`` and ``schemas/releases/``, so no registry is needed to read it.
 
-A reader decodes both and resolves the writer schema to the current reader schema.
+A reader decodes both and resolves the writer schema to the current reader schema. Records of
+the current schema are written and read by :mod:`era_contract.compiled` (fastavro's bytes,
+several times cheaper); fastavro does the rest (schema resolution, schemas it cannot compile).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 import fastavro
 from confluent_kafka.schema_registry import Schema
 
+from era_contract.compiled import AvroDataError, compile_record
 from era_contract.schemas import AvroSchema, SchemaCatalog, SchemaNotFoundError, default_catalog
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
@@ -60,6 +63,7 @@ class AvroCodec:
         self._prefix = SINGLE_OBJECT_MAGIC + self.schema.fingerprint_bytes
         self._registered_id: int | None = None
         self._by_registry_id: dict[int, Any] = {}
+        self._compiled = compile_record(self.schema.parsed)
 
     @property
     def name(self) -> str:
@@ -77,6 +81,11 @@ class AvroCodec:
 
     def encode(self, record: dict[str, Any]) -> bytes:
         """Serialize ``record`` with the framing configured for this codec."""
+        if self._compiled is not None:
+            try:
+                return self.frame_prefix() + self._compiled.encode(record)
+            except AvroDataError as exc:
+                raise CodecError(f"{self.schema.name}: cannot encode record: {exc}") from exc
         buffer = io.BytesIO()
         buffer.write(self.frame_prefix())
         try:
@@ -99,6 +108,11 @@ class AvroCodec:
                 f"not an Avro record: expected 0xC301 (single-object) or 0x00 (Confluent)"
                 f" framing, found {head}"
             )
+        if writer is self.schema.parsed and self._compiled is not None:
+            try:
+                return self._compiled.decode(data, offset)[0]
+            except AvroDataError as exc:
+                raise CodecError(f"{self.schema.name}: corrupt Avro body: {exc}") from exc
         reader = None if writer is self.schema.parsed else self.schema.parsed
         try:
             record = fastavro.schemaless_reader(io.BytesIO(data[offset:]), writer, reader)

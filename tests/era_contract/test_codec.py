@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import struct
 from typing import Any
 
+import fastavro
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
@@ -93,3 +95,15 @@ def test_the_body_offset_is_known_only_for_the_current_writer_schema(
     assert with_registry.current_body_offset(other_id + b"\x00") is None
     for garbage in (b"", b"\x00\x01", b"{}", SINGLE_OBJECT_MAGIC + b"\x01" * 8):
         assert plain.current_body_offset(garbage) is None
+
+
+def test_current_records_are_fastavros_bytes(make_adjustment: Any) -> None:
+    """Records of the current schema take the compiled codec: same bytes as fastavro."""
+    codec = AvroCodec(ADJUSTMENT)
+    record = make_adjustment(rarcs=["N130", "M15"], modifiers=["26"], ingested_at=-1)
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, codec.schema.parsed, record)
+    assert codec.encode(record) == SINGLE_OBJECT_MAGIC + codec.schema.fingerprint_bytes + (
+        buffer.getvalue()
+    )
+    assert codec.decode(codec.encode(record)) == record
