@@ -53,8 +53,8 @@ class ParsedTransaction:
         self.functional_group = functional_group
         self.transaction = transaction
         self.first_segment_no = first_segment_no
-        self._compact = adjustments
-        self._adjustments: list[Adjustment] | None = None
+        self._compact: CompactAdjustments | None = adjustments
+        self._adjustments: list[Adjustment] = []  # built from the compact form when asked
         self.problems = problems
         self.payer_id = payer_id
         self.claim_statuses = claim_statuses
@@ -62,22 +62,28 @@ class ParsedTransaction:
 
     @property
     def adjustments(self) -> list[Adjustment]:
-        """The adjustment dicts, in file order (built once, on first access)."""
-        if self._adjustments is None:
-            self._adjustments = self._compact.dicts()
+        """The adjustment dicts, in file order (built once, on first access; the compact form
+        is dropped then)."""
+        compact = self._compact
+        if compact is not None:
+            self._adjustments = compact.dicts()
+            self._compact = None
         return self._adjustments
 
     @property
     def adjustment_count(self) -> int:
         """How many adjustments the set has, without building them."""
-        return len(self._compact)
+        if self._compact is not None:
+            return len(self._compact)
+        return len(self.adjustments)
 
     def json_lines(self) -> list[str]:
         """One compact ASCII JSON object per adjustment (no newline), exactly what ``json``
         with ``separators=(",", ":")`` makes of each of :attr:`adjustments`."""
-        if self._adjustments is not None:  # the dicts may have been changed since
-            return [encode(adjustment) for adjustment in self._adjustments]
-        return json_lines(self._compact)
+        if self._compact is not None:
+            return json_lines(self._compact)
+        # the dicts were built, and may have been changed since
+        return [encode(adjustment) for adjustment in self.adjustments]
 
     def _key(self) -> tuple[object, ...]:
         return (
@@ -105,6 +111,6 @@ class ParsedTransaction:
         return (
             f"ParsedTransaction(file={self.file!r}, interchange={self.interchange!r}, "
             f"functional_group={self.functional_group!r}, transaction={self.transaction!r}, "
-            f"first_segment_no={self.first_segment_no}, adjustments={len(self._compact)}, "
+            f"first_segment_no={self.first_segment_no}, adjustments={self.adjustment_count}, "
             f"problems={len(self.problems)}, fingerprint={self.fingerprint!r})"
         )
