@@ -132,7 +132,7 @@ _DECODE = {
     "v = data[pos:pos + n]\n"
     "pos += n",
     "int": _READ_LENGTH + "v = n",
-    "boolean": "v = data[pos] == 1\npos += 1",
+    "boolean": "v = data[pos] != 0\npos += 1",
     "array_string": (
         "v = []\n"
         "while True:\n"
