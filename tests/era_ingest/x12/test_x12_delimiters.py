@@ -142,6 +142,16 @@ def test_several_interchanges_with_different_delimiters(x12: SimpleNamespace) ->
     assert len({a["event_id"] for a in found}) == 9
 
 
+def test_isa_inside_a_value_is_not_an_interchange_header(x12: SimpleNamespace) -> None:
+    # "ISA" inside a name (LISA) must not be taken for a header; a real ISA with other
+    # delimiters later in the same chunk still is.
+    first = x12.interchange(control="000000001").replace("DOE*JANE", "LISA*ISABEL")
+    second = x12.interchange(element="|", component="^", terminator="\n", control="000000002")
+    found = _clean(x12, first + second)
+    assert [a["patient_name"] for a in found[::3]] == ["LISA, ISABEL", "DOE, JANE"]
+    assert [a["interchange"] for a in found[::3]] == ["000000001", "000000002"]
+
+
 def test_several_sets_and_groups_in_one_interchange(x12: SimpleNamespace) -> None:
     text = x12.interchange(x12.BODY, x12.BODY, x12.BODY)
     parsed = x12.parse(text)

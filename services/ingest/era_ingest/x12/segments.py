@@ -332,7 +332,7 @@ class SegmentReader:
                 for raw in block.split(terminator)
                 if (segment := raw.strip(strip))
             ]
-            if "ISA" in block:
+            if "ISA" in block and _has_isa_segment(block, terminator, strip):
                 for index, elements in enumerate(parts):
                     if elements[0][:3] == "ISA" and not _same_header(
                         element.join(elements),
@@ -350,6 +350,20 @@ class SegmentReader:
                 first = self.segment_count + 1
                 self.segment_count += len(parts)
                 yield first, parts
+
+
+def _has_isa_segment(block: str, terminator: str, strip: str) -> bool:
+    """Whether a segment of ``block`` starts with ``ISA`` (not just a name like LISA).
+
+    Looks only at the occurrences of ``ISA``: one starts a segment when nothing but ``strip``
+    characters lie between it and the previous terminator (or the start of the block)."""
+    position = block.find("ISA")
+    while position >= 0:
+        start = block.rfind(terminator, 0, position) + 1
+        if not block[start:position].strip(strip):
+            return True
+        position = block.find("ISA", position + 3)
+    return False
 
 
 def _same_header(segment: str, delimiters: Delimiters) -> bool:
