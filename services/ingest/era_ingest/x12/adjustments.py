@@ -77,21 +77,27 @@ class CompactAdjustments:
         ids: list[str] = []
         append = ids.append
         offset = st_segment_no - 1
-        sep = ID_SEPARATOR
+        # "\x1f" is ID_SEPARATOR, written out: the loops below run once per adjustment
         for _, source in self.records:
             if isinstance(source, Claim):
                 fields = source.fields
-                content = f"{fields['claim_id'] or ''}{sep}{fields['payer_claim_id'] or ''}{sep}"
-                for items in (source.cas, *(line.cas for line in source.lines)):
-                    for segment_no, index, group, reason, amount, _ in items:
+                content = f"{fields['claim_id'] or ''}\x1f{fields['payer_claim_id'] or ''}\x1f"
+                for segment_no, index, group, reason, amount, _ in source.cas:
+                    key = (
+                        f"{id_prefix}{segment_no - offset}\x1f{index}\x1f"
+                        f"{content}{group}\x1f{reason}\x1f{amount}"
+                    )
+                    append(sha256(key.encode()).hexdigest()[:32])
+                for line in source.lines:
+                    for segment_no, index, group, reason, amount, _ in line.cas:
                         key = (
-                            f"{id_prefix}{segment_no - offset}{sep}{index}{sep}"
-                            f"{content}{group}{sep}{reason}{sep}{amount}"
+                            f"{id_prefix}{segment_no - offset}\x1f{index}\x1f"
+                            f"{content}{group}\x1f{reason}\x1f{amount}"
                         )
                         append(sha256(key.encode()).hexdigest()[:32])
             else:
                 for segment_no, index, reason, amount, *_ in source:
-                    key = f"{id_prefix}{segment_no - offset}{sep}{index}{sep}{reason}{sep}{amount}"
+                    key = f"{id_prefix}{segment_no - offset}\x1f{index}\x1f{reason}\x1f{amount}"
                     append(sha256(key.encode()).hexdigest()[:32])
         fingerprint = sha256(f"{id_prefix}{''.join(ids)}".encode()).hexdigest()[:32]
         self.event_ids = [
