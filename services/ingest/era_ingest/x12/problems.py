@@ -68,6 +68,10 @@ class Problem:
     def __hash__(self) -> int:
         return hash(self._values())
 
+    def __reduce__(self) -> tuple[type[Problem], tuple[object, ...]]:
+        """Pickle and copy through the constructor (attributes cannot be set afterwards)."""
+        return (Problem, self._values())
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
         return f"Problem({fields})"
