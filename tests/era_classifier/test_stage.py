@@ -24,6 +24,7 @@ from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, load_catalog
 from era_contract.validation import SchemaViolationError
 from era_ingest.synth.generator import generate
 from era_ingest.x12 import ParsedTransaction, parse_path, parse_stream
+from era_testing import metric_samples
 
 pytestmark = pytest.mark.unit
 
@@ -137,15 +138,6 @@ def _stage(
     )
 
 
-def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for metric in registry.collect()
-        for sample in metric.samples
-        if not sample.name.endswith("_created")
-    }
-
-
 @pytest.mark.parametrize("framing", ["single-object", "confluent"])
 def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> None:
     schema_registry = (
@@ -162,7 +154,7 @@ def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> 
     for adjustment in ADJUSTMENTS:
         value = encode(adjustment)
         assert fast(b"k", value) == full(b"k", value), adjustment["event_id"]
-    assert _samples(fast_metrics) == _samples(full_metrics)
+    assert metric_samples(fast_metrics) == metric_samples(full_metrics)
 
 
 def test_a_decode_function_that_is_not_a_codec_is_never_spliced(

@@ -17,6 +17,7 @@ from era_contract.codec import AvroCodec
 from era_contract.schemas import ADJUSTMENT, DEAD_LETTER
 from era_contract.topics import TopicNames
 from era_ingest.synth import generate
+from era_ingest.synth.summary import SynthSummary
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import end_offsets, read_topic
@@ -105,20 +106,28 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
+def _inbox_with_big_file(
+    tmp_path: Path, *, seed: int, adjustments: int
+) -> tuple[Path, SynthSummary, Counter[str]]:
+    """An inbox holding one generated ``big.835`` (moved in whole), its summary and event ids."""
+    staging = tmp_path / "big.835"
+    with staging.open("wb") as out:
+        summary = generate(out, seed=seed, target_adjustments=adjustments)
+    expected_ids, _ = _expected([staging])
+    assert len(expected_ids) == summary.adjustments
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.move(staging, inbox / "big.835")
+    return inbox, summary, expected_ids
+
+
 def test_kill_9_mid_file_then_restart_publishes_each_event_exactly_once(
     kafka_settings: KafkaSettings,
     topic_names: TopicNames,
     era_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    staging = tmp_path / "big.835"
-    with staging.open("wb") as out:
-        summary = generate(out, seed=11, target_adjustments=40_000)
-    expected_ids, _ = _expected([staging])
-    assert len(expected_ids) == summary.adjustments
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    shutil.move(staging, inbox / "big.835")
+    inbox, _, expected_ids = _inbox_with_big_file(tmp_path, seed=11, adjustments=40_000)
 
     first = _watch(inbox, era_env)
     try:
@@ -155,14 +164,7 @@ def test_a_big_file_commits_at_set_boundaries_and_resumes_after_kill_9(
     era_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    staging = tmp_path / "big.835"
-    with staging.open("wb") as out:
-        summary = generate(out, seed=12, target_adjustments=30_000)
-    expected_ids, _ = _expected([staging])
-    assert len(expected_ids) == summary.adjustments
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    shutil.move(staging, inbox / "big.835")
+    inbox, summary, expected_ids = _inbox_with_big_file(tmp_path, seed=12, adjustments=30_000)
     env = {**era_env, "ERA_INGEST_TRANSACTION_MAX_ADJUSTMENTS": "3000"}
 
     def committed() -> int:

@@ -23,6 +23,7 @@ from era_ingest.x12 import ParsedTransaction, parse_path, parse_stream
 from era_router.metrics import RouterMetrics
 from era_router.routing import Router
 from era_router.stage import RouterStage
+from era_testing import metric_samples
 
 pytestmark = pytest.mark.unit
 
@@ -149,15 +150,6 @@ def _stage(registry: CollectorRegistry, *, splice: bool, codec: AvroCodec = CODE
     )
 
 
-def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for metric in registry.collect()
-        for sample in metric.samples
-        if not sample.name.endswith("_created")
-    }
-
-
 @pytest.mark.parametrize("framing", ["single-object", "confluent"])
 def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> None:
     schema_registry = (
@@ -175,7 +167,7 @@ def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> 
         value = codec.encode(record)
         assert value[:1] == (b"\x00" if schema_registry else b"\xc3")
         assert fast(b"k", value) == full(b"k", value), record["event_id"]
-    assert _samples(fast_metrics) == _samples(full_metrics)
+    assert metric_samples(fast_metrics) == metric_samples(full_metrics)
 
 
 def test_an_older_writer_schema_takes_the_full_path(tmp_path: Path) -> None:

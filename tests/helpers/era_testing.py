@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
 from era_kafka.config import KafkaSettings
@@ -101,3 +103,15 @@ def run_era(
         timeout=timeout,
         check=False,
     )
+
+
+def metric_samples(
+    registry: CollectorRegistry,
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of ``registry`` by name and labels (``_created`` timestamps left out)."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for metric in registry.collect()
+        for sample in metric.samples
+        if not sample.name.endswith("_created")
+    }
