@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for splice in (False, True):
         classifier_stage = ClassifierStage(
             classifier,
-            decode=adjustment_codec.decode,
+            decoder=adjustment_codec,
             encoder=classified_codec,
             output_topic="bench.classified",
             metrics=ClassifierMetrics(CollectorRegistry()),

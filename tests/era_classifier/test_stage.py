@@ -38,7 +38,7 @@ def registry() -> CollectorRegistry:
 def stage(registry: CollectorRegistry) -> ClassifierStage:
     return ClassifierStage(
         Classifier(load_knowledge_base()),
-        decode=AvroCodec(ADJUSTMENT).decode,
+        decoder=AvroCodec(ADJUSTMENT),
         encoder=AvroCodec(CLASSIFIED_ADJUSTMENT),
         output_topic="x.classified",
         metrics=ClassifierMetrics(registry),
@@ -129,7 +129,7 @@ def _stage(
 ) -> ClassifierStage:
     return ClassifierStage(
         Classifier(load_knowledge_base()),
-        decode=AvroCodec(ADJUSTMENT, registry=schema_registry).decode,
+        decoder=AvroCodec(ADJUSTMENT, registry=schema_registry),
         encoder=AvroCodec(CLASSIFIED_ADJUSTMENT, registry=schema_registry),
         output_topic="x.classified",
         metrics=ClassifierMetrics(registry),
@@ -157,25 +157,6 @@ def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> 
     assert metric_samples(fast_metrics) == metric_samples(full_metrics)
 
 
-def test_a_decode_function_that_is_not_a_codec_is_never_spliced(
-    registry: CollectorRegistry,
-) -> None:
-    codec = AvroCodec(ADJUSTMENT)
-
-    def decode(data: bytes) -> dict[str, object]:
-        return codec.decode(data)
-
-    stage = ClassifierStage(
-        Classifier(load_knowledge_base()),
-        decode=decode,
-        encoder=AvroCodec(CLASSIFIED_ADJUSTMENT),
-        output_topic="x.classified",
-    )
-    assert stage.splice is None
-    [(_, value)] = stage(None, codec.encode(ADJUSTMENTS[0]))
-    assert AvroCodec(CLASSIFIED_ADJUSTMENT).decode(value)["event_id"] == ADJUSTMENTS[0]["event_id"]
-
-
 class _RewritingClassifier(Classifier):
     """A classifier that also rewrites an Adjustment field (the normalised reason code)."""
 
@@ -189,7 +170,7 @@ def test_a_classification_that_changes_an_adjustment_field_is_encoded_whole() ->
     fast, full = (
         ClassifierStage(
             _RewritingClassifier(load_knowledge_base()),
-            decode=AvroCodec(ADJUSTMENT).decode,
+            decoder=AvroCodec(ADJUSTMENT),
             encoder=AvroCodec(CLASSIFIED_ADJUSTMENT),
             output_topic="x.classified",
             clock_ms=lambda: 42,
@@ -217,7 +198,7 @@ def test_an_older_writer_schema_takes_the_full_path(tmp_path: Path) -> None:
     stages = [
         ClassifierStage(
             Classifier(load_knowledge_base()),
-            decode=AvroCodec(ADJUSTMENT, catalog=catalog).decode,
+            decoder=AvroCodec(ADJUSTMENT, catalog=catalog),
             encoder=AvroCodec(CLASSIFIED_ADJUSTMENT, catalog=catalog),
             output_topic="x.classified",
             clock_ms=lambda: 42,

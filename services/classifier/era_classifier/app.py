@@ -41,7 +41,7 @@ def create_app(registry: CollectorRegistry | None = None) -> faust.App:
     codecs = Codecs.from_env()
     stage = ClassifierStage(
         build_classifier(settings),
-        decode=codecs.adjustment.decode,
+        decoder=codecs.adjustment,
         encoder=codecs.classified,
         output_topic=names.classified,
         metrics=metrics,

@@ -17,17 +17,17 @@ ROUTER_FIELDS = {"appeal_deadline": None, "follow_up_by": None, "routed_at": Non
 class ClassifierStage:
     """Decodes, validates and classifies one adjustment; raises to have it dead-lettered.
 
-    When ``decode`` is :meth:`AvroCodec.decode` of an Adjustment codec, an adjustment written
-    with the current schema is not re-encoded: its Avro body is copied into the output and only
-    the classification fields are encoded (see :mod:`era_contract.splice`). ``splice=False``
-    always decodes and encodes whole records (the reference path, for tests and benchmarks).
+    An adjustment written with the current schema is not re-encoded: its Avro body is copied
+    into the output and only the classification fields are encoded (see
+    :mod:`era_contract.splice`). ``splice=False`` always decodes and encodes whole records (the
+    reference path, for tests and benchmarks).
     """
 
     def __init__(
         self,
         classifier: Classifier,
         *,
-        decode: Callable[[bytes], dict[str, object]],
+        decoder: AvroCodec,
         encoder: AvroCodec,
         output_topic: str,
         metrics: ClassifierMetrics | None = None,
@@ -35,19 +35,12 @@ class ClassifierStage:
         splice: bool = True,
     ) -> None:
         self.classifier = classifier
-        self.decode = decode
+        self.decode = decoder.decode
         self.encode = encoder.encode
         self.output_topic = output_topic
         self.metrics = metrics
         self.clock_ms = clock_ms
-        codec = getattr(decode, "__self__", None)
-        self.splice = (
-            AdjustmentSplice.for_codecs(codec, encoder)
-            if splice
-            and isinstance(codec, AvroCodec)
-            and getattr(decode, "__func__", None) is AvroCodec.decode
-            else None
-        )
+        self.splice = AdjustmentSplice.for_codecs(decoder, encoder) if splice else None
 
     def classify(self, value: bytes | None) -> dict[str, object]:
         """The classified record for one encoded adjustment."""
