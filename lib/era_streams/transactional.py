@@ -42,8 +42,10 @@ from era_streams.stage import Stage
 
 log = logging.getLogger("era.worker")
 
-IDLE_POLL_SECONDS = 0.1  # nothing to commit: wait this long for records
-CAUGHT_UP_POLL_SECONDS = 0.002  # a transaction is open: commit when nothing more is fetched
+# Idle, the loop waits for one record (a batch consume would wait for a full batch or the
+# timeout); with a transaction open it takes what is already fetched, and none means caught up.
+IDLE_POLL_SECONDS = 0.1
+CAUGHT_UP_POLL_SECONDS = 0.002
 
 
 @dataclass(slots=True)
@@ -113,9 +115,10 @@ class TransactionalLoop:
         self.state.running = True
         try:
             while not self._stop.is_set():
-                # inside a transaction only look for what is already fetched: none means caught up
-                wait = CAUGHT_UP_POLL_SECONDS if self._in_transaction else IDLE_POLL_SECONDS
-                messages = consumer.consume(self.batch_size, timeout=wait)
+                if self._in_transaction:
+                    messages = consumer.consume(self.batch_size, timeout=CAUGHT_UP_POLL_SECONDS)
+                else:
+                    messages = consumer.consume(1, timeout=IDLE_POLL_SECONDS)
                 if messages:
                     self._process(messages)
                 if self._in_transaction and (
