@@ -8,11 +8,9 @@ stable consumer groups and reading the route topics back to their end.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +29,7 @@ from era_kafka.clients import admin_config, consumer_config
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import read_to_end
 
+KAFKA_DIR = ROOT / "deploy" / "kafka"
 PARTITIONS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -43,21 +42,19 @@ class BenchError(RuntimeError):
 # processes
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def local_kafka_module() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "local_kafka", ROOT / "deploy" / "kafka" / "local_kafka.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """deploy/kafka/local_kafka.py, the project's broker runner (a script beside its pom)."""
+    if str(KAFKA_DIR) not in sys.path:
+        sys.path.insert(0, str(KAFKA_DIR))
+    import local_kafka  # noqa: PLC0415  (found only once KAFKA_DIR is on the path)
+
+    return local_kafka
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    port: int = local_kafka_module().free_loopback_port()
+    return port
 
 
 def era_command(*args: str) -> list[str]:

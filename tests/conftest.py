@@ -8,15 +8,14 @@ integration tests; nothing skips them.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import local_kafka  # deploy/kafka, on pytest's pythonpath
 import pytest
 
 from era_contract.topics import TopicNames
@@ -28,23 +27,6 @@ from era_testing import era_command
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _local_kafka_module() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "local_kafka", ROOT / "deploy" / "kafka" / "local_kafka.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def local_broker() -> Iterator[Any]:
     """The session's own broker (a ``LocalKafka``), or None when ``KAFKA_BOOTSTRAP_SERVERS``
@@ -52,13 +34,13 @@ def local_broker() -> Iterator[Any]:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield None
         return
-    local_kafka = _local_kafka_module()
     homes = ROOT / "var" / "test-kafka"
     for stale in homes.glob("session-*"):  # left behind by a killed session
         stale_broker = local_kafka.LocalKafka(stale, 0, 0)
         if stale_broker.pid() is None:
             shutil.rmtree(stale, ignore_errors=True)
-    broker = local_kafka.LocalKafka(homes / f"session-{os.getpid()}", _free_port(), _free_port())
+    port, controller_port = local_kafka.free_loopback_port(), local_kafka.free_loopback_port()
+    broker = local_kafka.LocalKafka(homes / f"session-{os.getpid()}", port, controller_port)
     try:
         broker.start(wait=120)
     except local_kafka.LocalKafkaError as exc:

@@ -23,6 +23,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -270,6 +271,14 @@ class LocalKafka:
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
         print(f"local-kafka: deleted {self.home}")
+
+
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for throwaway brokers)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _reap(pid: int) -> None:

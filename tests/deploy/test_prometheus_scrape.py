@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_kafka import free_loopback_port
 
 from era_contract.topics import TopicNames
 from era_ingest.synth import generate
@@ -37,20 +37,13 @@ FILES = "sum by (outcome) (era_ingest_files_processed_total)"
 UP = 'sum(up{job="era"})'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def prometheus(tmp_path: Path) -> Iterator[Any]:
     """Start Prometheus on a free loopback port; ``start(targets)`` returns its query URL."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(targets: list[str]) -> str:
-        port = _free_port()
+        port = free_loopback_port()
         config = tmp_path / "prometheus.yml"
         config.write_text(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -109,7 +102,7 @@ def test_prometheus_sees_exactly_the_routes_and_dollars_of_the_file(
     prometheus: Any,
     tmp_path: Path,
 ) -> None:
-    ports = {name: _free_port() for name in ("INGEST", "CLASSIFIER", "ROUTER")}
+    ports = {name: free_loopback_port() for name in ("INGEST", "CLASSIFIER", "ROUTER")}
     for name, port in ports.items():
         era_env[f"ERA_{name}_METRICS_PORT"] = str(port)
     path = tmp_path / "load.835"
