@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "report",
     "topics",
     "worker",
+    "dashboard",
 )
 
 
