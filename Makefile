@@ -76,5 +76,12 @@ bench-quick: setup ## the same table at small sizes (20k adjustments, 20 s laten
 bench-parse: setup ## era parse vs pyx12 on the same generated file (adjustments/s)
 	$(BIN)/python bench/parse_bench.py
 
+# The dashboard's browser test drives Debian's Chromium (Playwright from the dev extras).
+test test-integration: chromium
+
+chromium: ## install Debian's Chromium when missing (apt as root), for the dashboard's browser test
+	@deploy/local/chromium.sh
+
+.PHONY: chromium
 .PHONY: help setup run up down reset kafka-up topics test test-unit test-integration lint fmt \
 	chaos fuzz synth bench bench-quick bench-parse

@@ -11,12 +11,15 @@ mkdir -p "$RUN_DIR"
 
 INBOX=${ERA_INBOX:-var/inbox}
 SAMPLES=tests/data/era-samples
+export ERA_INGEST_INBOX=$INBOX  # the dashboard shows the last files of this inbox
+DASHBOARD_URL="http://${ERA_DASHBOARD_HOST:-127.0.0.1}:${ERA_DASHBOARD_PORT:-8004}/"
 
 # name|command — one line per long-running service.
 SERVICES=(
   "ingest|$BIN/era ingest --watch $INBOX"
   "classifier|$BIN/era worker classifier"
   "router|$BIN/era worker router"
+  "dashboard|$BIN/era dashboard"
 )
 
 start_services() {
@@ -77,13 +80,18 @@ report_when_settled() {
   $BIN/era report --idle-timeout 1
   cat <<HINTS
 
+Live page:             $DASHBOARD_URL
+  adjustments/s per stage, consumer lag, events and dollars per route, dead letters,
+  ingest rejections and the last files, the denial rate per payer (8% line), service health;
+  it refreshes itself (era dashboard; ERA_DASHBOARD_PORT, ERA_PROMETHEUS_URL)
+
 Next:
   drop more ERA files into $INBOX/ (processed files move to $INBOX/done or $INBOX/rejected,
     each with a .report.json); generate a big one with: $BIN/era synth --adjustments 50000 --out $INBOX/big.835
   read a route:        $BIN/era consume era.route.appeals --from-beginning --format table
   explain offline:     $BIN/era explain $SAMPLES/lfh_managed-care.835
-  metrics and health:  http://127.0.0.1:8001/metrics (ingest), http://127.0.0.1:8002/metrics
-                       (classifier), http://127.0.0.1:8003/metrics (router); /healthz, /readyz
+  metrics and health:  http://127.0.0.1:${ERA_INGEST_METRICS_PORT:-8001}/metrics (ingest), http://127.0.0.1:${ERA_CLASSIFIER_METRICS_PORT:-8002}/metrics
+                       (classifier), http://127.0.0.1:${ERA_ROUTER_METRICS_PORT:-8003}/metrics (router); /healthz, /readyz
   logs:                $RUN_DIR/*.log
 HINTS
 }
@@ -106,6 +114,7 @@ case "${1:-}" in
     start_all
     seed_inbox
     echo "pipeline: up; broker at 127.0.0.1:9092; logs in $RUN_DIR; stop with: make down"
+    echo "pipeline: live page at $DASHBOARD_URL"
     ;;
   down)
     stop_all

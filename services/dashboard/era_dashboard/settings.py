@@ -26,7 +26,9 @@ def _service_url(service: str) -> str:
 class DashboardSettings(BaseSettings):
     """Where the page listens, what it reads and how often."""
 
-    model_config = SettingsConfigDict(env_prefix="ERA_DASHBOARD_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ERA_DASHBOARD_", extra="ignore", populate_by_name=True
+    )
 
     host: str = Field(default="127.0.0.1", description="listen address (loopback by default)")
     port: int = Field(default=8004, ge=0, le=65535, description="listen port (0: any free one)")

@@ -133,7 +133,7 @@ function counts(id, entries) {
 function render(data) {
   document.getElementById("source").textContent = data.source;
   document.getElementById("updated").textContent = clock(data.generated_at);
-  document.getElementById("window").textContent = `last ${Math.round(data.window_seconds / 60)} min`;
+  document.getElementById("window").textContent = `up to the last ${Math.round(data.window_seconds / 60)} min`;
 
   const health = document.getElementById("health");
   health.replaceChildren(...data.health.map((h) => {
