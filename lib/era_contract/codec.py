@@ -1,8 +1,9 @@
 """Avro encoding of events on the wire, in two framings that readers tell apart by the first byte.
 
 * **Confluent framing** (``0x00`` + 4-byte big-endian schema id + Avro body) when a Schema
-  Registry is configured. Schemas are registered under the record's full name
-  (RecordNameStrategy), so one subject serves every topic that carries the record.
+  Registry is configured. Subjects follow Confluent's conventions (:mod:`era_contract.subjects`):
+  ``<topic>-value`` by default, the record name or topic + record name when configured; the id
+  is registered, looked up, or taken from the subject's latest version as the policy says.
 * **Avro single-object encoding** (``0xC3 0x01`` + 8-byte little-endian CRC-64-AVRO fingerprint
   of the writer schema's canonical form + Avro body) otherwise. The fingerprint is resolved
   against ``schemas/`` and ``schemas/releases/``, so no registry is needed to read it.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import fastavro
@@ -24,6 +26,7 @@ from confluent_kafka.schema_registry import Schema
 
 from era_contract.compiled import AvroDataError, compile_record
 from era_contract.schemas import AvroSchema, SchemaCatalog, SchemaNotFoundError, default_catalog
+from era_contract.subjects import RegistryPolicy
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = 0
@@ -40,6 +43,10 @@ class SchemaRegistry(Protocol):
 
     def register_schema(self, subject_name: str, schema: Any) -> int: ...
 
+    def lookup_schema(self, subject_name: str, schema: Any) -> Any: ...
+
+    def get_latest_version(self, subject_name: str) -> Any: ...
+
     def get_schema(self, schema_id: int) -> Any: ...
 
 
@@ -47,7 +54,10 @@ class AvroCodec:
     """Encodes records of one schema and decodes any known schema into it.
 
     ``registry`` switches encoding to the Confluent framing; decoding accepts both framings
-    whatever it is (a Confluent-framed record needs a registry to be read).
+    whatever it is (a Confluent-framed record needs a registry to be read). ``policy`` names the
+    subjects and says how the schema id is obtained (default: ``<topic>-value``,
+    auto-registered). ``topics`` are the topics that carry this schema: when exactly one,
+    :meth:`encode` needs no ``topic`` argument under a topic-based subject strategy.
     """
 
     def __init__(
@@ -56,12 +66,16 @@ class AvroCodec:
         *,
         catalog: SchemaCatalog | None = None,
         registry: SchemaRegistry | None = None,
+        policy: RegistryPolicy | None = None,
+        topics: Sequence[str] = (),
     ) -> None:
         self.catalog = catalog or default_catalog()
         self.schema: AvroSchema = self.catalog.get(schema_name)
         self.registry = registry
+        self.policy = policy or RegistryPolicy()
+        self.topics = tuple(topics)
         self._prefix = SINGLE_OBJECT_MAGIC + self.schema.fingerprint_bytes
-        self._registered_id: int | None = None
+        self._by_subject: dict[str, tuple[bytes, Any]] = {}
         self._by_registry_id: dict[int, Any] = {}
         self._compiled = compile_record(self.schema.parsed)
 
@@ -70,29 +84,113 @@ class AvroCodec:
         """Full name of the schema this codec writes."""
         return self.schema.name
 
-    def frame_prefix(self) -> bytes:
-        """The bytes :meth:`encode` writes before the Avro body (registers the schema once)."""
+    def subject(self, topic: str | None = None) -> str:
+        """The registry subject this codec writes ``topic``'s values under."""
+        if topic is None and self.policy.subject_name_strategy.needs_topic:
+            if len(self.topics) != 1:
+                carried = ", ".join(self.topics) or "no topic known to the codec"
+                raise CodecError(
+                    f"{self.schema.name}: the {self.policy.subject_name_strategy.value} subject"
+                    f" name strategy needs the topic to encode for ({carried})"
+                )
+            topic = self.topics[0]
+        return self.policy.subject(self.schema.name, topic)
+
+    def frame_prefix(self, topic: str | None = None) -> bytes:
+        """The bytes :meth:`encode` writes before the Avro body for ``topic`` (with a registry,
+        the subject's schema id is obtained once per subject)."""
         if self.registry is None:
             return self._prefix
-        if self._registered_id is None:
-            schema = Schema(self.schema.canonical_form, "AVRO")
-            self._registered_id = self.registry.register_schema(self.schema.name, schema)
-        return struct.pack(">bI", CONFLUENT_MAGIC, self._registered_id)
+        return self._registry_writer_for(topic)[0]
 
-    def encode(self, record: dict[str, Any]) -> bytes:
-        """Serialize ``record`` with the framing configured for this codec."""
-        if self._compiled is not None:
+    def writes_own_schema(self, topic: str | None = None) -> bool:
+        """Whether records for ``topic`` are written with this codec's schema (not so only
+        when ``use.latest.version`` finds another version of the record in the registry)."""
+        return self.registry is None or self._registry_writer_for(topic)[1] is None
+
+    def encode(self, record: dict[str, Any], topic: str | None = None) -> bytes:
+        """Serialize ``record`` with the framing configured for this codec; ``topic`` (where
+        the record goes) names the registry subject under topic-based strategies."""
+        prefix, writer = (
+            (self._prefix, None) if self.registry is None else self._registry_writer_for(topic)
+        )
+        if writer is None and self._compiled is not None:
             try:
-                return self.frame_prefix() + self._compiled.encode(record)
+                return prefix + self._compiled.encode(record)
             except AvroDataError as exc:
                 raise CodecError(f"{self.schema.name}: cannot encode record: {exc}") from exc
         buffer = io.BytesIO()
-        buffer.write(self.frame_prefix())
+        buffer.write(prefix)
         try:
-            fastavro.schemaless_writer(buffer, self.schema.parsed, record)
+            fastavro.schemaless_writer(buffer, writer or self.schema.parsed, record)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CodecError(f"{self.schema.name}: cannot encode record: {exc}") from exc
         return buffer.getvalue()
+
+    def _registry_writer_for(self, topic: str | None) -> tuple[bytes, Any]:
+        """(Confluent prefix, writer schema or ``None`` for this codec's own schema)."""
+        subject = self.subject(topic)
+        cached = self._by_subject.get(subject)
+        if cached is None:
+            cached = self._by_subject[subject] = self._resolve_subject(subject)
+        return cached
+
+    def _resolve_subject(self, subject: str) -> tuple[bytes, Any]:
+        assert self.registry is not None
+        # the whole definition (docs and era.type properties kept), as Confluent's serializers
+        # register it; a lookup also tries the canonical form earlier releases registered
+        schema = Schema(json.dumps(self.schema.definition), "AVRO")
+        writer: Any = None
+        try:
+            if self.policy.use_latest_version:
+                latest = self.registry.get_latest_version(subject)
+                schema_id = int(latest.schema_id)
+                writer = self._latest_writer(subject, latest.schema.schema_str)
+            elif self.policy.auto_register_schemas:
+                schema_id = int(self.registry.register_schema(subject, schema))
+            else:
+                schema_id = self._lookup(subject, schema)
+        except CodecError:
+            raise
+        except Exception as exc:  # the registry client raises its own error types
+            raise CodecError(self._registry_failure(subject, exc)) from exc
+        return struct.pack(">bI", CONFLUENT_MAGIC, schema_id), writer
+
+    def _lookup(self, subject: str, schema: Schema) -> int:
+        assert self.registry is not None
+        try:
+            return int(self.registry.lookup_schema(subject, schema).schema_id)
+        except Exception:  # not found in this form: try the canonical one
+            canonical = Schema(self.schema.canonical_form, "AVRO")
+            return int(self.registry.lookup_schema(subject, canonical).schema_id)
+
+    def _latest_writer(self, subject: str, schema_str: str) -> Any:
+        parsed = fastavro.parse_schema(json.loads(schema_str))
+        if fastavro.schema.to_parsing_canonical_form(parsed) == self.schema.canonical_form:
+            return None
+        name = parsed.get("name") if isinstance(parsed, dict) else None
+        if name != self.schema.name:
+            raise CodecError(
+                f"the latest version of subject {subject!r} is a {name}, not a {self.schema.name}"
+                " (use.latest.version is on)"
+            )
+        return parsed
+
+    def _registry_failure(self, subject: str, exc: Exception) -> str:
+        if self.policy.use_latest_version:
+            return (
+                f"{self.schema.name}: cannot get the latest version of subject {subject!r}"
+                f" (use.latest.version is on): {exc}"
+            )
+        if self.policy.auto_register_schemas:
+            return (
+                f"{self.schema.name}: cannot register the schema under subject {subject!r}: {exc}"
+            )
+        return (
+            f"{self.schema.name}: the schema is not registered under subject {subject!r} and"
+            " auto-registration is off (SCHEMA_REGISTRY_AUTO_REGISTER_SCHEMAS=false): register"
+            f" schemas/*.avsc under that subject first ({exc})"
+        )
 
     def decode(self, data: bytes) -> dict[str, Any]:
         """Deserialize ``data`` in either framing into a record of this codec's schema."""

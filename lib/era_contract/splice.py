@@ -112,14 +112,20 @@ class AdjustmentSplice:
         record.update(self._read(self._suffix, data, split, CLASSIFIED_ADJUSTMENT)[0])
         return record, data[offset:split]
 
-    def encode_classified(self, adjustment_body: bytes, record: dict[str, Any]) -> bytes:
-        """ClassifiedAdjustment bytes: the classified codec's framing, ``adjustment_body`` as
-        is, then the suffix fields of ``record`` (its other keys are ignored)."""
+    def encode_classified(
+        self, adjustment_body: bytes, record: dict[str, Any], topic: str | None = None
+    ) -> bytes:
+        """ClassifiedAdjustment bytes: the classified codec's framing for ``topic``,
+        ``adjustment_body`` as is, then the suffix fields of ``record`` (its other keys are
+        ignored)."""
+        if not self.classified.writes_own_schema(topic):  # use.latest.version: another schema
+            adjustment = self._read(self._prefix, adjustment_body, 0, ADJUSTMENT)[0]
+            return self.classified.encode({**adjustment, **record}, topic)
         try:
             suffix = self._suffix.encode(record)
         except AvroDataError as exc:
             raise CodecError(f"{CLASSIFIED_ADJUSTMENT}: cannot encode record: {exc}") from exc
-        return self.classified.frame_prefix() + adjustment_body + suffix
+        return self.classified.frame_prefix(topic) + adjustment_body + suffix
 
     @staticmethod
     def _read(

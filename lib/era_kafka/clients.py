@@ -10,7 +10,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from era_contract.codec import AvroCodec
 from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER
-from era_kafka.config import KafkaSettings, SchemaRegistrySettings
+from era_contract.subjects import RegistryPolicy
+from era_contract.topics import TopicNames
+from era_kafka.config import KafkaSettings, SchemaRegistrySettings, TopicSettings
 
 # librdkafka's own log lines go through Python logging (so they are JSON too), not raw stderr.
 CLIENT_LOGGER = logging.getLogger("era.kafka.client")
@@ -64,17 +66,44 @@ def schema_registry(settings: SchemaRegistrySettings) -> SchemaRegistryClient | 
 
 
 class Codecs:
-    """One codec per event schema, sharing a registry client when one is configured."""
+    """One codec per event schema, sharing a registry client and policy when one is configured.
 
-    def __init__(self, registry: SchemaRegistryClient | None = None) -> None:
-        self.adjustment = AvroCodec(ADJUSTMENT, registry=registry)
-        self.classified = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=registry)
-        self.dead_letter = AvroCodec(DEAD_LETTER, registry=registry)
+    Each codec knows the topics of ``topics`` that carry its schema, so a schema carried by one
+    topic only is encoded without naming the topic (the subject is still ``<topic>-value``).
+    """
+
+    def __init__(
+        self,
+        registry: SchemaRegistryClient | None = None,
+        *,
+        policy: RegistryPolicy | None = None,
+        topics: TopicNames | None = None,
+    ) -> None:
+        self.registry = registry
+        self.policy = policy or RegistryPolicy()
+        self.topic_names = topics or TopicNames()
+        self.adjustment = self._codec(ADJUSTMENT)
+        self.classified = self._codec(CLASSIFIED_ADJUSTMENT)
+        self.dead_letter = self._codec(DEAD_LETTER)
+
+    def _codec(self, schema_name: str) -> AvroCodec:
+        carried = [
+            topic
+            for topic in self.topic_names.all()
+            if topic != self.topic_names.ingest_ledger
+            and self.topic_names.schema_for(topic) == schema_name
+        ]
+        return AvroCodec(schema_name, registry=self.registry, policy=self.policy, topics=carried)
 
     @classmethod
     def from_env(cls) -> Codecs:
-        """Codecs configured from ``SCHEMA_REGISTRY_*``."""
-        return cls(schema_registry(SchemaRegistrySettings()))
+        """Codecs configured from ``SCHEMA_REGISTRY_*`` and ``ERA_TOPIC_PREFIX``."""
+        settings = SchemaRegistrySettings()
+        return cls(
+            schema_registry(settings),
+            policy=settings.policy(),
+            topics=TopicNames(TopicSettings().prefix),
+        )
 
     def for_schema(self, schema_name: str) -> AvroCodec:
         """The codec of ``schema_name``."""

@@ -21,8 +21,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from era_contract.subjects import RegistryPolicy, SubjectNameStrategy
 
 _SECRET_MARKERS = ("password", "secret", "token")
 
@@ -94,9 +96,31 @@ class TopicSettings(BaseSettings):
 
 
 class SchemaRegistrySettings(BaseSettings):
-    """Confluent Schema Registry (``SCHEMA_REGISTRY_`` prefix); unset URL = no registry."""
+    """Confluent Schema Registry (``SCHEMA_REGISTRY_`` prefix); unset URL = no registry.
+
+    ``subject_name_strategy`` is ``topic`` (``<topic>-value``, Confluent's default), ``record``
+    or ``topic_record`` (Confluent's class names work too); ``auto_register_schemas`` and
+    ``use_latest_version`` mean what they mean for Confluent's serializers
+    (:mod:`era_contract.subjects`).
+    """
 
     model_config = SettingsConfigDict(env_prefix="SCHEMA_REGISTRY_", extra="ignore")
 
     url: str | None = None
     basic_auth_user_info: SecretStr | None = None
+    subject_name_strategy: SubjectNameStrategy = SubjectNameStrategy.TOPIC
+    auto_register_schemas: bool = True
+    use_latest_version: bool = False
+
+    @field_validator("subject_name_strategy", mode="before")
+    @classmethod
+    def _strategy(cls, value: object) -> object:
+        return SubjectNameStrategy.parse(value) if isinstance(value, str) else value
+
+    def policy(self) -> RegistryPolicy:
+        """The producer-side registry policy these settings describe."""
+        return RegistryPolicy(
+            subject_name_strategy=self.subject_name_strategy,
+            auto_register_schemas=self.auto_register_schemas,
+            use_latest_version=self.use_latest_version,
+        )

@@ -31,7 +31,7 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_and_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {*ERA_SERVICES, "kafka", "prometheus", "grafana"}
+    assert set(services) == {*ERA_SERVICES, "kafka", "schema-registry", "prometheus", "grafana"}
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
     assert services["grafana"]["image"].startswith("grafana/grafana:")
@@ -173,3 +173,22 @@ def test_dockerfile(root: Path, known_env_names: set[str]) -> None:
     assert {name for name in env if name.startswith(("ERA_", "KAFKA_"))} <= known_env_names
     ignored = (root / ".dockerignore").read_text().split()
     assert {".git", ".venv", "var"} <= set(ignored)
+
+
+def test_the_schema_registry_serves_the_services(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    registry = services["schema-registry"]
+    image, _, tag = registry["image"].partition(":")
+    assert image == "confluentinc/cp-schema-registry"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", tag), "a pinned version"
+    assert registry["ports"] == ["127.0.0.1:8081:8081"]  # loopback only, no password to leak
+    env = _env(registry)
+    assert env["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"] == "PLAINTEXT://kafka:9092"
+    assert registry["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert "healthcheck" in registry
+    port = env["SCHEMA_REGISTRY_LISTENERS"].rsplit(":", 1)[1]
+    for name in ("ingest", "classifier", "router"):
+        era = _env(services[name])
+        assert era["SCHEMA_REGISTRY_URL"] == f"http://schema-registry:{port}"
+        assert era["SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY"] == "topic"
+        assert services[name]["depends_on"]["schema-registry"]["condition"] == "service_healthy"

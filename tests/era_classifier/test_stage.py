@@ -149,7 +149,7 @@ def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> 
     fast = _stage(fast_metrics, splice=True, schema_registry=schema_registry)
     full = _stage(full_metrics, splice=False, schema_registry=schema_registry)
     assert fast.splice is not None and full.splice is None
-    encode = AvroCodec(ADJUSTMENT, registry=schema_registry).encode
+    encode = AvroCodec(ADJUSTMENT, registry=schema_registry, topics=["x.adjustments"]).encode
     assert len(ADJUSTMENTS) > 600
     for adjustment in ADJUSTMENTS:
         value = encode(adjustment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 from typing import Any
 
@@ -14,6 +15,7 @@ from era_contract.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError
 from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, default_catalog
 
 pytestmark = pytest.mark.unit
+TOPICS = ["era.adjustments"]
 
 
 @pytest.fixture
@@ -31,21 +33,24 @@ def test_single_object_round_trip(make_adjustment: Any) -> None:
 
 
 def test_confluent_framing_round_trip(make_adjustment: Any, registry: Any) -> None:
-    codec = AvroCodec(ADJUSTMENT, registry=registry)
+    codec = AvroCodec(ADJUSTMENT, registry=registry, topics=TOPICS)
     record = make_adjustment()
     data = codec.encode(record)
     magic, schema_id = struct.unpack(">bI", data[:5])
     assert magic == 0
-    assert registry.get_schema(schema_id).schema_str == codec.schema.canonical_form
+    assert json.loads(registry.get_schema(schema_id).schema_str) == codec.schema.definition
     assert codec.decode(data) == record
 
 
 def test_readers_accept_both_framings(make_adjustment: Any, registry: Any) -> None:
     record = make_adjustment()
-    plain, with_registry = AvroCodec(ADJUSTMENT), AvroCodec(ADJUSTMENT, registry=registry)
+    plain, with_registry = (
+        AvroCodec(ADJUSTMENT),
+        AvroCodec(ADJUSTMENT, registry=registry, topics=TOPICS),
+    )
     assert with_registry.decode(plain.encode(record)) == record
     confluent_bytes = with_registry.encode(record)
-    assert AvroCodec(ADJUSTMENT, registry=registry).decode(confluent_bytes) == record
+    assert AvroCodec(ADJUSTMENT, registry=registry, topics=TOPICS).decode(confluent_bytes) == record
     with pytest.raises(CodecError, match="no schema registry is configured"):
         plain.decode(confluent_bytes)
 
@@ -87,11 +92,14 @@ def test_the_body_offset_is_known_only_for_the_current_writer_schema(
     make_adjustment: Any, registry: Any
 ) -> None:
     record = make_adjustment()
-    plain, with_registry = AvroCodec(ADJUSTMENT), AvroCodec(ADJUSTMENT, registry=registry)
+    plain, with_registry = (
+        AvroCodec(ADJUSTMENT),
+        AvroCodec(ADJUSTMENT, registry=registry, topics=TOPICS),
+    )
     assert plain.current_body_offset(plain.encode(record)) == 10
     assert with_registry.current_body_offset(with_registry.encode(record)) == 5
     assert plain.current_body_offset(with_registry.encode(record)) is None  # no registry
-    other_id = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=registry).frame_prefix()
+    other_id = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=registry).frame_prefix("era.route.review")
     assert with_registry.current_body_offset(other_id + b"\x00") is None
     for garbage in (b"", b"\x00\x01", b"{}", SINGLE_OBJECT_MAGIC + b"\x01" * 8):
         assert plain.current_body_offset(garbage) is None

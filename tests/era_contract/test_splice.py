@@ -245,8 +245,10 @@ def test_confluent_splice_equals_whole_records(
     adjustment: dict[str, Any], fields: dict[str, Any]
 ) -> None:
     registry = SchemaRegistryClient.new_client({"url": "mock://era-splice-hypothesis"})
-    adjustments_codec = AvroCodec(ADJUSTMENT, registry=registry)
-    classified_codec = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=registry)
+    adjustments_codec = AvroCodec(ADJUSTMENT, registry=registry, topics=["era.adjustments"])
+    classified_codec = AvroCodec(
+        CLASSIFIED_ADJUSTMENT, registry=registry, topics=["era.adjustments.classified"]
+    )
     _round_trip(adjustments_codec, classified_codec, adjustment, fields)
     assert classified_codec.encode({**adjustment, **fields})[:1] == b"\x00"
 
@@ -259,7 +261,9 @@ def test_the_current_schema_under_another_registry_id_is_spliced(
     schema_id = registry.register_schema("other-subject", Schema(text, "AVRO"))
     adjustment = make_adjustment()
     data = struct.pack(">bI", 0, schema_id) + ADJUSTMENT_CODEC.encode(adjustment)[10:]
-    splice = splice_of(AvroCodec(ADJUSTMENT, registry=registry), CLASSIFIED_CODEC)
+    splice = splice_of(
+        AvroCodec(ADJUSTMENT, registry=registry, topics=["era.adjustments"]), CLASSIFIED_CODEC
+    )
     read, body = splice.decode_adjustment(data)
     assert read == adjustment and body == data[5:]
 

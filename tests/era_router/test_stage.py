@@ -157,7 +157,7 @@ def test_the_spliced_output_is_byte_identical_to_the_full_path(framing: str) -> 
         if framing == "confluent"
         else None
     )
-    codec = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=schema_registry)
+    codec = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=schema_registry, topics=["x.classified"])
     fast_metrics, full_metrics = CollectorRegistry(), CollectorRegistry()
     fast = _stage(fast_metrics, splice=True, codec=codec)
     full = _stage(full_metrics, splice=False, codec=codec)

@@ -54,7 +54,7 @@ class ClassifierStage:
             record = self.classify(value)
             if self.metrics is not None:
                 self._count(record, record)
-            return [(self.output_topic, self.encode(record))]
+            return [(self.output_topic, self.encode(record, self.output_topic))]
         adjustment, body = splice.decode_adjustment(self._bytes(value))
         check_adjustment(adjustment)
         fields = self.classifier.classify(adjustment)
@@ -62,11 +62,11 @@ class ClassifierStage:
         if body is not None and splice.keeps_adjustment(fields):
             if self.metrics is not None:
                 self._count(adjustment, added)
-            return [(self.output_topic, splice.encode_classified(body, added))]
+            return [(self.output_topic, splice.encode_classified(body, added, self.output_topic))]
         record = {**adjustment, **added}
         if self.metrics is not None:
             self._count(record, record)
-        return [(self.output_topic, self.encode(record))]
+        return [(self.output_topic, self.encode(record, self.output_topic))]
 
     def _adjustment(self, value: bytes | None) -> dict[str, object]:
         adjustment = self.decode(self._bytes(value))

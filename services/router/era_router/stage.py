@@ -84,5 +84,5 @@ class RouterStage:
         routed, body = self._route(value)
         topic = self.route_topics[str(routed["route"])]
         if body is not None and self.splice is not None:
-            return [(topic, self.splice.encode_classified(body, routed))]
-        return [(topic, self.encode(routed))]
+            return [(topic, self.splice.encode_classified(body, routed, topic))]
+        return [(topic, self.encode(routed, topic))]
