@@ -4,7 +4,11 @@
 #   docker run era-pipeline worker router
 #   docker run era-pipeline topics create
 # Build from the repository root: docker build -t era-pipeline .
-FROM python:3.11-slim
+# The base is pinned to one Python release on one Debian release (a floating 3.11-slim would
+# change under a rebuild); raise it deliberately, e.g. --build-arg PYTHON_IMAGE=python:3.11.15-slim-bookworm,
+# or pin a digest: python:3.11.14-slim-bookworm@sha256:<digest of your registry's image>.
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -4,10 +4,20 @@ the settings classes read, the default metrics ports."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from deploy_tools import documents, kustomize_build
+
 ROOT = Path(__file__).resolve().parents[2]
+
+# Each way of deploying to Kubernetes (deploy/k8s/README.md) -> its kustomization.
+K8S_VARIANTS = {
+    "annotations": "deploy/k8s",
+    "prometheus-operator": "deploy/k8s/overlays/prometheus-operator",
+    "keda": "deploy/k8s/overlays/keda",
+}
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +67,15 @@ def default_metrics_ports() -> dict[str, int]:
         "classifier": ClassifierSettings.model_fields["metrics_port"].default,
         "router": RouterSettings.model_fields["metrics_port"].default,
     }
+
+
+@pytest.fixture(scope="session")
+def k8s_rendered() -> dict[str, str]:
+    """Each Kubernetes variant rendered by kustomize (YAML text)."""
+    return {name: kustomize_build(ROOT / path) for name, path in K8S_VARIANTS.items()}
+
+
+@pytest.fixture(scope="session")
+def k8s_variants(k8s_rendered: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Each Kubernetes variant rendered by kustomize, as its list of objects."""
+    return {name: documents(text) for name, text in k8s_rendered.items()}

@@ -1,5 +1,6 @@
 """deploy/compose.yaml and the Dockerfile, read as data (no Docker engine here): services,
-images, commands, ports, volumes, start order, and the image's user, entry point and settings."""
+images (pinned), commands, ports (loopback only), no default password, volumes, start order,
+and the image's pinned base, user, entry point and settings; hadolint lints the Dockerfile."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from deploy_tools import run
 
 pytestmark = pytest.mark.unit
 
@@ -31,10 +34,18 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_and_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {*ERA_SERVICES, "kafka", "schema-registry", "prometheus", "grafana"}
+    assert {*ERA_SERVICES, "kafka", "schema-registry", "prometheus", "alertmanager", "grafana"} <= set(
+        services
+    )
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
+    assert services["alertmanager"]["image"].startswith("prom/alertmanager:")
     assert services["grafana"]["image"].startswith("grafana/grafana:")
+    for name, service in services.items():
+        if name in ERA_SERVICES:
+            continue
+        # a version (or a digest), never a floating tag
+        assert re.search(r":v?\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$", service["image"]), name
     images = {services[name]["image"] for name in ERA_SERVICES}
     assert len(images) == 1, "one image for every service"
     for name in ERA_SERVICES:
@@ -71,7 +82,9 @@ def test_start_order(compose: dict[str, Any]) -> None:
     for name in ("ingest", "classifier", "router"):
         condition = services[name]["depends_on"]["topics"]["condition"]
         assert condition == "service_completed_successfully"
-    assert set(services["prometheus"]["depends_on"]) == {"ingest", "classifier", "router"}
+    assert {"ingest", "classifier", "router", "alertmanager"} <= set(
+        services["prometheus"]["depends_on"]
+    )
     assert set(services["grafana"]["depends_on"]) == {"prometheus"}
 
 
@@ -88,15 +101,45 @@ def test_commands_ports_and_inbox(
     assert services["classifier"]["command"] == ["worker", "classifier"]
     assert services["router"]["command"] == ["worker", "router"]
     for name, port in default_metrics_ports.items():
-        assert f"{port}:{port}" in services[name]["ports"]
+        assert f"127.0.0.1:{port}:{port}" in services[name]["ports"]
     ingest = services["ingest"]
     assert ingest["command"][:2] == ["ingest", "--watch"]
     inbox = ingest["command"][2]
     volume, target = ingest["volumes"][0].split(":")[:2]
     assert target == inbox
     assert volume in compose["volumes"]
-    assert "9090:9090" in services["prometheus"]["ports"]
-    assert "3000:3000" in services["grafana"]["ports"]
+    assert "127.0.0.1:9090:9090" in services["prometheus"]["ports"]
+    assert "127.0.0.1:9093:9093" in services["alertmanager"]["ports"]
+    assert "127.0.0.1:3000:3000" in services["grafana"]["ports"]
+
+
+def test_every_port_is_published_on_loopback_only(compose: dict[str, Any]) -> None:
+    """Nothing of the stack is reachable from other machines: each published port names
+    127.0.0.1 as its host address (a bare "3000:3000" listens on every interface)."""
+    published = 0
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            published += 1
+            if isinstance(port, dict):
+                assert port.get("host_ip") == "127.0.0.1", f"{name}: {port}"
+            else:
+                assert str(port).startswith("127.0.0.1:"), f"{name}: {port}"
+    assert published >= 7
+
+
+def test_no_default_passwords(root: Path, compose: dict[str, Any]) -> None:
+    """Grafana's admin password comes from the environment, with no fallback: an unset
+    GRAFANA_ADMIN_PASSWORD stops `docker compose up` (``${VAR:?message}``), never admin/admin."""
+    grafana = _env(compose["services"]["grafana"])
+    password = grafana["GF_SECURITY_ADMIN_PASSWORD"]
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", password), password
+    assert grafana.get("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer") == "Viewer"
+    text = (root / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    assert ":-admin" not in text
+    for name, service in compose["services"].items():
+        for key, value in _env(service).items():
+            if any(word in key for word in ("PASSWORD", "SECRET", "TOKEN")):
+                assert value.startswith("${") and ":?" in value, f"{name}: {key} has a default"
 
 
 def test_env_names_are_settings_the_code_reads(
@@ -107,7 +150,7 @@ def test_env_names_are_settings_the_code_reads(
 
 
 def test_mounted_files_exist(root: Path, compose: dict[str, Any]) -> None:
-    for name in ("prometheus", "grafana"):
+    for name in ("prometheus", "alertmanager", "grafana"):
         for volume in compose["services"][name]["volumes"]:
             source = volume.split(":")[0]
             if source.startswith("."):
@@ -151,7 +194,11 @@ def _dockerfile(root: Path) -> list[tuple[str, str]]:
 
 def test_dockerfile(root: Path, known_env_names: set[str]) -> None:
     instructions = _dockerfile(root)
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    args = dict(rest.split("=", 1) for keyword, rest in instructions if keyword == "ARG")
+    (base,) = [rest for keyword, rest in instructions if keyword == "FROM"]
+    base = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], base)
+    # one Python release on one Debian release (or a digest), never a floating 3.11-slim
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", base), base
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"0", "root"}
     assert ("ENTRYPOINT", '["era"]') in instructions
@@ -192,3 +239,18 @@ def test_the_schema_registry_serves_the_services(compose: dict[str, Any]) -> Non
         assert era["SCHEMA_REGISTRY_URL"] == f"http://schema-registry:{port}"
         assert era["SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY"] == "topic"
         assert services[name]["depends_on"]["schema-registry"]["condition"] == "service_healthy"
+
+
+def test_hadolint_finds_nothing(root: Path) -> None:
+    result = run("hadolint", "--no-color", "Dockerfile", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_rejects_a_floating_base(tmp_path: Path, root: Path) -> None:
+    """The linter is live: the same Dockerfile on an untagged base fails (DL3006)."""
+    text = (root / "Dockerfile").read_text(encoding="utf-8")
+    floating = re.sub(r"(?m)^FROM .*$", "FROM python", text)
+    (tmp_path / "Dockerfile").write_text(floating)
+    result = run("hadolint", "--no-color", "Dockerfile", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "DL3006" in result.stdout
