@@ -34,9 +34,8 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_and_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {*ERA_SERVICES, "kafka", "schema-registry", "prometheus", "alertmanager", "grafana"} <= set(
-        services
-    )
+    others = {"kafka", "schema-registry", "prometheus", "alertmanager", "grafana"}
+    assert {*ERA_SERVICES, *others} <= set(services)
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
     assert services["alertmanager"]["image"].startswith("prom/alertmanager:")
