@@ -130,6 +130,8 @@ def make_adjustment() -> Callable[..., dict[str, Any]]:
             "reversal": False,
             "balance_error": None,
             "ingested_at": None,
+            "crossover_carrier": None,
+            "estimated_payment": None,
         }
         record.update(overrides)
         return record

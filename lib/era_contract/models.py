@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Level = Literal["claim", "line", "provider"]
-Route = Literal["writeoff", "appeals", "patient_statements", "cob_rebill", "review"]
+Route = Literal[
+    "writeoff", "appeals", "patient_statements", "cob_rebill", "review", "predeterminations"
+]
 
 
 class _Event(BaseModel):
@@ -62,6 +64,8 @@ class Adjustment(_Event):
     reversal: bool
     balance_error: str | None = None
     ingested_at: int | None = None
+    crossover_carrier: str | None = None
+    estimated_payment: str | None = None
 
 
 class ClassifiedAdjustment(Adjustment):
@@ -86,6 +90,8 @@ class ClassifiedAdjustment(Adjustment):
     appeal_deadline: str | None = None
     follow_up_by: str | None = None
     routed_at: int | None = None
+    claim_reading: str | None = None
+    forwarded_by: list[str] = Field(default_factory=list)
 
 
 class DeadLetter(_Event):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROUTES: tuple[str, ...] = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review")
+ROUTES: tuple[str, ...] = (
+    "writeoff",
+    "appeals",
+    "patient_statements",
+    "cob_rebill",
+    "review",
+    "predeterminations",
+)
 
 
 @dataclass(frozen=True, slots=True)

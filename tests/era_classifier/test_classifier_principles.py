@@ -26,6 +26,8 @@ CONTRACT_FIELDS = {
     "expected_amount",
     "kb_version",
     "rules_version",
+    "claim_reading",
+    "forwarded_by",
 }
 
 

@@ -67,6 +67,8 @@ def classification(**overrides: Any) -> dict[str, Any]:
         "appeal_deadline": None,
         "follow_up_by": None,
         "routed_at": None,
+        "claim_reading": "processed",
+        "forwarded_by": [],
     }
     fields.update(overrides)
     return fields
@@ -80,11 +82,13 @@ def test_classified_adjustment_starts_with_exactly_the_adjustment_fields() -> No
     assert SPLICE is not None
     assert SPLICE.suffix_fields == tuple(f["name"] for f in classified[len(adjustment) :])
     assert SPLICE.suffix_fields[0] == "category"
-    assert SPLICE.suffix_fields[-4:] == (
+    assert SPLICE.suffix_fields[-6:] == (
         "classified_at",
         "appeal_deadline",
         "follow_up_by",
         "routed_at",
+        "claim_reading",
+        "forwarded_by",
     )
 
 

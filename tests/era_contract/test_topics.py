@@ -16,6 +16,7 @@ def test_default_topic_names_are_the_documented_ones() -> None:
         "era.route.patient-statements",
         "era.route.cob-rebill",
         "era.route.review",
+        "era.route.predeterminations",
         "era.deadletter",
         "era.ingest.files",
     ]

@@ -53,7 +53,31 @@ def test_cob_rebill_gets_a_follow_up_date() -> None:
     assert Router().route(classified("cob_rebill")).follow_up_by == "2026-02-14"
 
 
-@pytest.mark.parametrize("route", ["writeoff", "review"])
+def test_the_patient_share_of_a_forwarded_claim_waits_the_next_payer_days() -> None:
+    event = classified("cob_rebill", group_code="PR", carc="2", action="await_next_payer")
+    assert Router(follow_up_days=14, next_payer_days=45).route(event).follow_up_by == "2026-03-01"
+    assert Router(follow_up_days=14).route(event).follow_up_by == "2026-02-14"  # default 30
+    with pytest.raises(ValueError, match="next_payer_days"):
+        Router(next_payer_days=-1)
+
+
+def test_predeterminations_pass_and_carry_no_due_dates() -> None:
+    event = classified("predeterminations", claim_status="25", action="record_estimate")
+    assert Router().route(event) == RoutingDecision("predeterminations")
+
+
+@pytest.mark.parametrize("route", ["writeoff", "appeals", "patient_statements", "cob_rebill"])
+def test_a_predetermination_never_leaves_for_the_four_forbidden_routes(route: str) -> None:
+    decision = Router().route(classified(route, claim_status="25", group_code="PR"))
+    assert (decision.route, decision.flags, decision.predetermination_blocked) == (
+        "review",
+        ("predetermination_blocked",),
+        True,
+    )
+    assert not Router().route(classified(route, claim_status="1")).predetermination_blocked
+
+
+@pytest.mark.parametrize("route", ["writeoff", "review", "predeterminations"])
 def test_other_routes_carry_no_due_dates(route: str) -> None:
     decision = Router().route(classified(route))
     assert (decision.route, decision.appeal_deadline, decision.follow_up_by) == (route, None, None)

@@ -115,6 +115,24 @@ def test_a_co_amount_sent_to_the_patient_is_blocked_and_counted(
     assert registry.get_sample_value("era_router_co_patient_blocks_total") == 1
 
 
+@pytest.mark.parametrize("route", ["writeoff", "appeals", "patient_statements", "cob_rebill"])
+def test_a_predetermination_sent_to_a_forbidden_route_is_blocked_and_counted(
+    stage: RouterStage, make_adjustment: Any, registry: CollectorRegistry, route: str
+) -> None:
+    record = classified(make_adjustment, group_code="PR", carc="2", claim_status="25")
+    assert record["route"] == "predeterminations"
+    [(topic, value)] = stage(b"k", CODEC.encode(record))
+    assert topic == "x.route.predeterminations"
+    assert registry.get_sample_value("era_router_predetermination_blocks_total") == 0
+    record.update(route=route)  # a buggy upstream
+    [(topic, value)] = stage(b"k", CODEC.encode(record))
+    assert topic == "x.route.review"
+    assert "predetermination_blocked" in CODEC.decode(value)["flags"]
+    assert registry.get_sample_value("era_router_predetermination_blocks_total") == 1
+    sample = registry.get_sample_value
+    assert sample("era_router_events_routed_total", {"route": "predeterminations"}) == 1
+
+
 # -- the splice: the Adjustment fields' bytes reused as they are ----------------------------------
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "era-samples"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from era_classifier.app import build_classifier
+from era_classifier.claim_status import ClaimReading
 from era_classifier.classification import Classifier
 from era_classifier.fee_schedule import FeeScheduleError
 from era_classifier.kb import KnowledgeBaseError
@@ -76,6 +77,7 @@ def _write_table(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     table = TableWriter(TABLE_COLUMNS, max_width=90)
     per_route: dict[str, tuple[int, Decimal]] = {}
     per_claim: dict[str, Decimal] = {}
+    read_as: dict[str, str] = {}
     for record in records:
         group = record.get("group_code")
         code = f"{group}-{record['carc']}" if group else f"PLB {record['carc']}"
@@ -95,11 +97,12 @@ def _write_table(records: Iterable[dict[str, Any]], out: TextIO) -> None:
         count, total = per_route.get(record["route"], (0, Decimal(0)))
         per_route[record["route"]] = (count + 1, total + amount)
         per_claim[claim] = per_claim.get(claim, Decimal(0)) + amount
+        read_as.setdefault(claim, ClaimReading.of_record(record).describe())
     table.write(out)
     out.write("\nper route:\n")
     for route in ROUTES:
         count, total = per_route.get(route, (0, Decimal(0)))
         out.write(f"  {route:<20} {count:>7} adjustments  {total:>14}\n")
-    out.write(f"\nper claim ({len(per_claim)} claims):\n")
+    out.write(f"\nper claim ({len(per_claim)} claims), with the status it was read under:\n")
     for claim, total in per_claim.items():
-        out.write(f"  {claim:<30} {total:>14}\n")
+        out.write(f"  {claim:<30} {total:>14}  {read_as[claim]}\n")

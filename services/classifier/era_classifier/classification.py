@@ -6,6 +6,11 @@ no Kafka: the knowledge base, fee schedule and deployment rules are loaded and v
 
 Decision order (first match wins, then the post-checks run on every result):
 
+0. The claim's status (principle 0, :mod:`era_classifier.claim_status`), whatever the group and
+   code: CLP02 25 -> predeterminations / record_estimate; a status not valid in an 835 ->
+   review (flag ``unexpected_claim_status``); CLP02 23 -> cob_rebill / track_forwarded; PR of a
+   forwarded claim (19/20/21, NM1*TT, remark MA18/MA07/N89) -> cob_rebill / await_next_payer.
+   The other adjustments of a forwarded claim go on to the steps below.
 1. PLB (``level = provider``) -> provider_level / review.
 2. Missing group code -> review (flag ``missing_group_code``).
 3. CARC not in the code list -> unknown / review (flag ``unknown_code``), unless a deployment
@@ -33,9 +38,9 @@ flag ``fee_check_skipped`` says so.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
+from era_classifier.claim_status import decide_claim_status, read_claim
 from era_classifier.claims import (
     ClaimContext,
     claim_key,
@@ -44,6 +49,8 @@ from era_classifier.claims import (
     to_date,
     to_decimal,
 )
+from era_classifier.decision import Decision as _Decision
+from era_classifier.decision import Ids as _Ids
 from era_classifier.fee_schedule import FeeSchedule
 from era_classifier.kb import ACTION_ROUTE, NO_PATIENT_GROUPS, CarcEntry, KnowledgeBase
 from era_classifier.overrides import OverrideRule, Overrides
@@ -55,31 +62,15 @@ RULES_VERSION = "2026.10.1"
 UNKNOWN_RARC = "(remark code not in the knowledge base)"
 _CENT = Decimal("0.01")
 _COB_ACTIONS = frozenset(
-    {"obtain_cob", "rebill_other_plan", "rebill_correct_payer", "track_forwarded", "verify_cob"}
+    {
+        "obtain_cob",
+        "rebill_other_plan",
+        "rebill_correct_payer",
+        "track_forwarded",
+        "verify_cob",
+        "await_next_payer",
+    }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Ids:
-    carc: str
-    group: str | None
-    rarcs: Sequence[str]
-
-    @property
-    def label(self) -> str:
-        return f"{self.group}-{self.carc}" if self.group else self.carc
-
-
-@dataclass(slots=True)
-class _Decision:
-    category: str
-    action: str
-    rule_id: str
-    explanation: str
-    appealable: str
-    route: str = ""
-    flags: list[str] = field(default_factory=list)
-    expected_amount: str | None = None
 
 
 class Classifier:
@@ -112,6 +103,7 @@ class Classifier:
         group = str(adjustment.get("group_code") or "").strip().upper() or None
         raw_rarcs = adjustment.get("rarcs")
         rarcs = [str(r) for r in raw_rarcs] if isinstance(raw_rarcs, list | tuple) else []
+        reading = read_claim(adjustment)
         if adjustment.get("level") == "provider":
             # PLB reason codes are their own list: "72" here is not CARC 72.
             entry = None
@@ -120,7 +112,10 @@ class Classifier:
             group = None
         else:
             entry = self.kb.carc.get(carc)
-            decision = self._decide(adjustment, claim_context, _Ids(carc, group, rarcs), entry)
+            ids = _Ids(carc, group, rarcs)
+            decision = decide_claim_status(adjustment, reading, ids, entry) or self._decide(
+                adjustment, claim_context, ids, entry
+            )
             description = entry.description if entry is not None else None
         decision.route = decision.route or ACTION_ROUTE[decision.action]
         self._post_checks(adjustment, decision, group, carc, entry)
@@ -147,6 +142,8 @@ class Classifier:
             "expected_amount": decision.expected_amount,
             "kb_version": self.kb_version,
             "rules_version": self.rules_version,
+            "claim_reading": reading.reading,
+            "forwarded_by": list(reading.forwarded_by),
         }
 
     def classify_claim(
@@ -202,8 +199,13 @@ class Classifier:
         rule = None
         if self.overrides is not None:
             payer = adjustment.get("payer_id")
+            status = adjustment.get("claim_status")
             rule = self.overrides.match(
-                payer if isinstance(payer, str) else None, ids.group, ids.carc, ids.rarcs
+                payer if isinstance(payer, str) else None,
+                ids.group,
+                ids.carc,
+                ids.rarcs,
+                status if isinstance(status, str) else None,
             )
         if entry is None:
             return self._unknown(ids, rule)

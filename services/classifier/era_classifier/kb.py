@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from era_classifier.knowledge import KB_VERSION
 
-ROUTES = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review")
+ROUTES = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review", "predeterminations")
 CATEGORIES = (
     "contractual",
     "patient_responsibility",
@@ -53,9 +53,14 @@ ACTION_ROUTE: Mapping[str, str] = MappingProxyType(
         "review_and_decide": "appeals",
         "appeal": "appeals",
         "review": "review",
+        # principle 0 (claim status), decided before any code: never in the code table
+        "record_estimate": "predeterminations",
+        "await_next_payer": "cob_rebill",
     }
 )
 ACTIONS = tuple(ACTION_ROUTE)
+CLAIM_STATUS_ACTIONS = frozenset({"record_estimate", "await_next_payer"})
+"""Actions only principle 0 chooses; the code list (carc.csv) may not name them."""
 GROUPS = ("CO", "PR", "OA", "PI", "CR")
 TABLE_GROUPS = ("CO", "PR", "OA", "PI")  # CR is decided by the code's natural group
 APPEALABLE = ("yes", "no", "conditional")
@@ -203,6 +208,11 @@ def _carc_entry(name: str, line: int, row: Mapping[str, str]) -> CarcEntry:
     for group in TABLE_GROUPS:
         column = f"action_{group.lower()}"
         action = _one_of(name, line, column, row[column], ACTIONS)
+        if action in CLAIM_STATUS_ACTIONS:
+            raise KnowledgeBaseError(
+                f"{name}:{line}: column {column}: action {action} is decided by the claim status"
+                " (principle 0), not by a code"
+            )
         if group in invalid and action != "review":
             raise KnowledgeBaseError(
                 f"{name}:{line}: column {column}: group {group} is listed as invalid for code "

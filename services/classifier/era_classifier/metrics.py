@@ -34,19 +34,37 @@ class ClassifierMetrics:
             ["group"],
             registry=registry,
         )
+        self.claim_readings = Counter(
+            "era_classifier_claim_readings_total",
+            "Adjustments classified, by the claim status they were read under (ROUTING.md "
+            "principle 0: processed, denied, reversal, predetermination, forwarded, "
+            "not_our_claim, unexpected_status, provider_level).",
+            ["reading"],
+            registry=registry,
+        )
         self.dead_letters = dead_letter_counter(registry)
-        self._children: dict[tuple[str, str, str, str, str, bool], tuple[Counter, ...]] = {}
+        self._children: dict[tuple[str, str, str, str, str, bool, str], tuple[Counter, ...]] = {}
 
     def count(
-        self, category: str, action: str, payer: str, group: str, carc: str, *, unknown: bool
+        self,
+        category: str,
+        action: str,
+        payer: str,
+        group: str,
+        carc: str,
+        *,
+        unknown: bool,
+        reading: str = "processed",
     ) -> None:
-        """Count one classified adjustment; ``unknown`` when its code is not in the code list."""
-        key = (category, action, payer, group, carc, unknown)
+        """Count one classified adjustment; ``unknown`` when its code is not in the code list;
+        ``reading`` is the claim status it was read under."""
+        key = (category, action, payer, group, carc, unknown, reading)
         children = self._children.get(key)
         if children is None:
             children = (
                 self.classified.labels(category, action),
                 self.adjustments.labels(payer, group, carc, category),
+                self.claim_readings.labels(reading),
             )
             if unknown:
                 children += (self.unknown_codes.labels(group),)

@@ -1,10 +1,13 @@
-"""Deployment rules: re-map (payer, group, CARC[, RARC]) to an action and route (docs/rules.md).
+"""Deployment rules: re-map (payer, group, CARC[, RARC][, claim status]) to an action and route
+(docs/rules.md).
 
-The file is CSV with the columns ``payer_id,group_code,carc,rarc,action,route,note``; ``#`` lines
-are comments. It is validated once at start: every problem is reported with the file, line and
-what was expected. A rule that would send a CO (or PI) amount to the patient is rejected here, and
-the classifier and router guard against it again at run time.
-"""
+The file is CSV with the columns ``payer_id,group_code,carc,rarc,action,route,note``, optionally
+with ``claim_status`` (a CLP02 code) after ``rarc``; ``#`` lines are comments. It is validated
+once at start: every problem is reported with the file, line and what was expected. A rule that
+would send a CO (or PI) amount to the patient is rejected here, and the classifier and router
+guard against it again at run time. So is a rule on what the claim's status decides before any
+rule (principle 0): predeterminations (25), claims not the payer's (23) and the patient's share
+of a forwarded claim (PR with 19/20/21)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from era_classifier.claim_status import (
+    FORWARDED_STATUSES,
+    NOT_OUR_CLAIM,
+    PREDETERMINATION,
+    VALID_STATUSES,
+)
 from era_classifier.kb import (
     ACTION_ROUTE,
     ACTIONS,
@@ -26,7 +35,11 @@ from era_classifier.kb import (
 )
 
 COLUMNS = ("payer_id", "group_code", "carc", "rarc", "action", "route", "note")
+COLUMNS_WITH_STATUS = ("payer_id", "group_code", "carc", "rarc", "claim_status", *COLUMNS[4:])
+"""The header with the optional ``claim_status`` column (either header is accepted)."""
 ANY = "*"
+PRINCIPLE_0_ACTIONS = frozenset({"record_estimate"})
+PRINCIPLE_0_ROUTES = frozenset({"predeterminations"})
 
 
 class OverrideError(ValueError):
@@ -48,6 +61,7 @@ class OverrideRule:
     note: str = ""
     line: int = 0
     source: str = "<memory>"
+    claim_status: str | None = None  # None = any CLP02
 
     @property
     def rule_id(self) -> str:
@@ -56,8 +70,9 @@ class OverrideRule:
     @property
     def specificity(self) -> int:
         return (
-            (4 if self.payer_id != ANY else 0)
-            + (2 if self.group_code != ANY else 0)
+            (8 if self.payer_id != ANY else 0)
+            + (4 if self.group_code != ANY else 0)
+            + (2 if self.claim_status is not None else 0)
             + (1 if self.rarc is not None else 0)
         )
 
@@ -79,14 +94,22 @@ class Overrides:
         object.__setattr__(self, "_by_carc", MappingProxyType(frozen))
 
     def match(
-        self, payer_id: str | None, group_code: str, carc: str, rarcs: Sequence[str] = ()
+        self,
+        payer_id: str | None,
+        group_code: str,
+        carc: str,
+        rarcs: Sequence[str] = (),
+        claim_status: str | None = None,
     ) -> OverrideRule | None:
+        """The most specific rule for these codes (and the claim's CLP02), or ``None``."""
         for rule in self._by_carc.get(carc, ()):
             if rule.payer_id not in (ANY, payer_id):
                 continue
             if rule.group_code not in (ANY, group_code):
                 continue
             if rule.rarc is not None and rule.rarc not in rarcs:
+                continue
+            if rule.claim_status is not None and rule.claim_status != claim_status:
                 continue
             return rule
         return None
@@ -134,10 +157,43 @@ def _check_row(
             "patient; this rule is rejected (a rule may send only PR, OA or CR to "
             "patient_statements)"
         )
+    status = row.get("claim_status", "") or None
+    problems += _status_problems(where, status, group, action, route)
     if problems:
         return None, problems, warnings
-    rule = OverrideRule(payer, group, carc, rarc, action, route, row["note"])
+    rule = OverrideRule(payer, group, carc, rarc, action, route, row["note"], claim_status=status)
     return rule, problems, warnings
+
+
+def _status_problems(
+    where: str, status: str | None, group: str, action: str, route: str
+) -> list[str]:
+    """What principle 0 rules out: it decides first, and its routes are its own."""
+    problems: list[str] = []
+    if action in PRINCIPLE_0_ACTIONS or route in PRINCIPLE_0_ROUTES:
+        problems.append(
+            f"{where}: action record_estimate and route predeterminations belong to "
+            "predetermination claims (CLP02 25) only, which no rule changes"
+        )
+    if status is None:
+        return problems
+    if status not in VALID_STATUSES:
+        problems.append(
+            f"{where}: column claim_status: expected a CLP02 code of the 835 "
+            f"({', '.join(sorted(VALID_STATUSES, key=int))}) or nothing, got {status!r}"
+        )
+    elif status in (PREDETERMINATION, NOT_OUR_CLAIM):
+        problems.append(
+            f"{where}: claim status {status} decides every adjustment of the claim before any "
+            "rule (ROUTING.md principle 0); this rule would never apply"
+        )
+    elif status in FORWARDED_STATUSES and group == "PR":
+        problems.append(
+            f"{where}: the patient's share (PR) of a forwarded claim (claim status {status}) "
+            "waits for the next payer before any rule (ROUTING.md principle 0); this rule would "
+            "never apply"
+        )
+    return problems
 
 
 def parse_overrides(
@@ -153,33 +209,34 @@ def parse_overrides(
         return Overrides((), "none", source)
     header_line, header_text = numbered[0]
     header = tuple(h.strip() for h in next(csv.reader([header_text])))
-    if header != COLUMNS:
+    if header not in (COLUMNS, COLUMNS_WITH_STATUS):
         raise OverrideError(
             [
-                f"{source}:{header_line}: expected the header {','.join(COLUMNS)}, "
-                f"got {header_text!r}"
+                f"{source}:{header_line}: expected the header {','.join(COLUMNS)} (or "
+                f"{','.join(COLUMNS_WITH_STATUS)}), got {header_text!r}"
             ]
         )
     problems: list[str] = []
     warnings: list[str] = []
     rules: list[OverrideRule] = []
-    seen: dict[tuple[str, str, str, str | None], int] = {}
+    seen: dict[tuple[str, str, str, str | None, str | None], int] = {}
     for line, raw in numbered[1:]:
         where = f"{source}:{line}"
         values = next(csv.reader(io.StringIO(raw)))
-        if len(values) != len(COLUMNS):
-            problems.append(f"{where}: expected {len(COLUMNS)} columns, got {len(values)}")
+        if len(values) != len(header):
+            problems.append(f"{where}: expected {len(header)} columns, got {len(values)}")
             continue
-        row = {k: v.strip() for k, v in zip(COLUMNS, values, strict=True)}
+        row = {k: v.strip() for k, v in zip(header, values, strict=True)}
         rule, row_problems, row_warnings = _check_row(row, where, kb)
         problems += row_problems
         warnings += row_warnings
         if rule is None:
             continue
-        key = (rule.payer_id, rule.group_code, rule.carc, rule.rarc)
+        key = (rule.payer_id, rule.group_code, rule.carc, rule.rarc, rule.claim_status)
         if key in seen:
             problems.append(
-                f"{where}: the same payer/group/carc/rarc is already ruled on line {seen[key]}"
+                f"{where}: the same payer/group/carc/rarc/claim_status is already ruled on line "
+                f"{seen[key]}"
             )
             continue
         seen[key] = line
@@ -194,6 +251,7 @@ def parse_overrides(
                 rule.note,
                 line,
                 source,
+                rule.claim_status,
             )
         )
     if problems:

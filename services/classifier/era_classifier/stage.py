@@ -91,4 +91,7 @@ class ClassifierStage:
         # only codes of the code list become label values: a garbage code cannot mint series
         carc = "unknown" if unknown else str(adjustment["carc"])
         payer = str(adjustment.get("payer_id") or "unknown")
-        metrics.count(category, str(added["action"]), payer, group, carc, unknown=unknown)
+        reading = str(added.get("claim_reading") or "provider_level")
+        metrics.count(
+            category, str(added["action"]), payer, group, carc, unknown=unknown, reading=reading
+        )

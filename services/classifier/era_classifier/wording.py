@@ -44,6 +44,10 @@ ADVICE = {
     "review": "needs a billing lead's review",
     "review_hidden_denial": "treat it as a denial hidden in a contractual adjustment; review it",
     "dispute_underpayment": "dispute the payment against the contracted fee",
+    "record_estimate": "a predetermination: record the payer's estimate; post nothing and bill "
+    "no one",
+    "await_next_payer": "the claim went on to the next payer; wait for its answer before billing "
+    "the patient",
 }
 
 

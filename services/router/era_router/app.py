@@ -24,6 +24,7 @@ def build_router(settings: RouterSettings) -> Router:
         default_appeal_days=settings.appeal_days,
         appeal_days_by_payer=settings.appeal_days_by_payer,
         follow_up_days=settings.follow_up_days,
+        next_payer_days=settings.next_payer_days,
     )
 
 

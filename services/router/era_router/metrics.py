@@ -8,7 +8,8 @@ from era_streams.metrics import dead_letter_counter
 
 
 class RouterMetrics:
-    """Routed events and dollars per route, CO→patient blocks, end-to-end latency.
+    """Routed events and dollars per route, CO→patient and predetermination blocks, end-to-end
+    latency.
 
     :meth:`count_routed` keeps the labelled children it increments (``labels()`` costs more
     than the increment itself); one entry per route and sign.
@@ -30,6 +31,12 @@ class RouterMetrics:
         self.co_patient_blocks = Counter(
             "era_router_co_patient_blocks_total",
             "CO/PI adjustments that something tried to bill to the patient; sent to review.",
+            registry=registry,
+        )
+        self.predetermination_blocks = Counter(
+            "era_router_predetermination_blocks_total",
+            "Adjustments of a predetermination (CLP02 25) that something tried to send to "
+            "writeoff, appeals, patient_statements or cob_rebill; sent to review.",
             registry=registry,
         )
         self.latency = Histogram(

@@ -6,11 +6,15 @@ docs/events.md) and returns a :class:`RoutingDecision`:
 * the route the classifier chose, unless
   - ``balance_error`` is set -> ``review`` (flag ``balance_error``);
   - the route is not one of the five -> ``review`` (flag ``invalid_route``);
+  - an adjustment of a predetermination (CLP02 = 25) is headed for ``writeoff``, ``appeals``,
+    ``patient_statements`` or ``cob_rebill`` -> ``review``, flag ``predetermination_blocked`` and
+    ``predetermination_blocked=True`` for the worker's count (ROUTING.md principle 0);
   - a CO (or PI) amount is headed for the patient (route ``patient_statements`` or
     ``patient_billable``) -> ``review``, flag ``co_patient_blocked`` and
     ``co_patient_blocked=True`` so the worker can count it (ROUTING.md principle 1).
 * ``appeal_deadline`` on ``appeals``: ``remit_date`` + the payer's appeal window (default 90 days);
-* ``follow_up_by`` on ``cob_rebill``: ``remit_date`` + the follow-up days (default 30).
+* ``follow_up_by`` on ``cob_rebill``: ``remit_date`` + the follow-up days (default 30); for
+  ``await_next_payer`` (the patient's share of a forwarded claim) the next-payer days (default 30).
 
 Reversals (``reversal = true``) route exactly like their originals; the decision carries
 ``reversal`` so the posting system can undo what it posted.
@@ -23,10 +27,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import MappingProxyType
 
-ROUTES = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review")
+ROUTES = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review", "predeterminations")
 NO_PATIENT_GROUPS = frozenset({"CO", "PI"})
+PREDETERMINATION = "25"
+PREDETERMINATION_FORBIDDEN_ROUTES = frozenset(
+    {"writeoff", "appeals", "patient_statements", "cob_rebill"}
+)
 DEFAULT_APPEAL_DAYS = 90
 DEFAULT_FOLLOW_UP_DAYS = 30
+DEFAULT_NEXT_PAYER_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,7 @@ class RoutingDecision:
     flags: tuple[str, ...] = ()
     co_patient_blocked: bool = False
     reversal: bool = False
+    predetermination_blocked: bool = False
 
     def fields(self) -> dict[str, object]:
         """The router's fields of the routed event (``routed_at`` is set by the worker)."""
@@ -61,10 +71,12 @@ class Router:
     default_appeal_days: int = DEFAULT_APPEAL_DAYS
     appeal_days_by_payer: Mapping[str, int] = field(default_factory=dict)
     follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS
+    next_payer_days: int = DEFAULT_NEXT_PAYER_DAYS
 
     def __post_init__(self) -> None:
         _days("default_appeal_days", self.default_appeal_days)
         _days("follow_up_days", self.follow_up_days)
+        _days("next_payer_days", self.next_payer_days)
         windows = {
             str(payer): _days(f"appeal_days_by_payer[{payer!r}]", days)
             for payer, days in self.appeal_days_by_payer.items()
@@ -86,6 +98,13 @@ class Router:
         if classified.get("balance_error"):
             route = "review"
             flags.append("balance_error")
+        estimate_blocked = (
+            classified.get("claim_status") == PREDETERMINATION
+            and route in PREDETERMINATION_FORBIDDEN_ROUTES
+        )
+        if estimate_blocked:
+            route = "review"
+            flags.append("predetermination_blocked")
         group = classified.get("group_code")
         blocked = group in NO_PATIENT_GROUPS and (
             route == "patient_statements" or classified.get("patient_billable") is True
@@ -104,7 +123,12 @@ class Router:
             if remit is None:
                 flags.append("missing_remit_date")
             else:
-                follow_up = remit + timedelta(days=self.follow_up_days)
+                days = (
+                    self.next_payer_days
+                    if classified.get("action") == "await_next_payer"
+                    else self.follow_up_days
+                )
+                follow_up = remit + timedelta(days=days)
         return RoutingDecision(
             route=str(route),
             appeal_deadline=deadline.isoformat() if deadline else None,
@@ -112,6 +136,7 @@ class Router:
             flags=tuple(dict.fromkeys(flags)),
             co_patient_blocked=blocked,
             reversal=classified.get("reversal") is True,
+            predetermination_blocked=estimate_blocked,
         )
 
 

@@ -16,6 +16,12 @@ class RouterSettings(BaseSettings):
         default_factory=dict, description='JSON, e.g. {"CDCA1": 180}'
     )
     follow_up_days: int = Field(default=30, ge=0, description="cob_rebill follow-up window")
+    next_payer_days: int = Field(
+        default=30,
+        ge=0,
+        description="follow-up window for the patient's share of a forwarded claim "
+        "(await_next_payer): how long the next payer gets to answer",
+    )
     app_id: str | None = None
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8003

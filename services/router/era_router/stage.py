@@ -62,12 +62,18 @@ class RouterStage:
         if self.metrics is not None:
             flags = routed.get("flags")
             blocked_upstream = isinstance(flags, list) and "co_patient_blocked" in flags
-            self._count(routed, decision.co_patient_blocked or blocked_upstream)
+            self._count(
+                routed,
+                decision.co_patient_blocked or blocked_upstream,
+                estimate_blocked=decision.predetermination_blocked,
+            )
         if body is not None and splice is not None and splice.keeps_adjustment(fields):
             return routed, body
         return routed, None
 
-    def _count(self, routed: dict[str, object], blocked: bool) -> None:
+    def _count(
+        self, routed: dict[str, object], blocked: bool, *, estimate_blocked: bool = False
+    ) -> None:
         metrics = self.metrics
         assert metrics is not None
         amount = Decimal(str(routed["amount"]))
@@ -75,6 +81,8 @@ class RouterStage:
         metrics.count_routed(str(routed["route"]), sign, float(abs(amount)))
         if blocked:
             metrics.co_patient_blocks.inc()
+        if estimate_blocked:
+            metrics.predetermination_blocks.inc()
         ingested_at = routed.get("ingested_at")
         if isinstance(ingested_at, int):
             latency = (int(str(routed["routed_at"])) - ingested_at) / 1000

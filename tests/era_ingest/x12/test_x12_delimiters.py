@@ -72,6 +72,8 @@ def test_reference_interchange_gives_exact_adjustments(x12: SimpleNamespace) -> 
         "reversal": False,
         "balance_error": None,
         "ingested_at": None,
+        "crossover_carrier": None,
+        "estimated_payment": None,
     }
     assert tuple(line) == ADJUSTMENT_FIELDS
     assert found[0]["rarcs"] == ["MA01"]

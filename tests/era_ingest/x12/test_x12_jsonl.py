@@ -77,3 +77,8 @@ def test_changed_dicts_are_what_is_written(x12: SimpleNamespace) -> None:
     (txn,) = [item for item in x12.parse(x12.interchange()) if isinstance(item, ParsedTransaction)]
     txn.adjustments[0]["ingested_at"] = "2024-01-01T00:00:00Z"
     assert json.loads(txn.json_lines()[0])["ingested_at"] == "2024-01-01T00:00:00Z"
+
+
+def test_crossover_carriers_and_predetermination_estimates() -> None:
+    mix = Path(__file__).resolve().parents[2] / "data" / "claim-status" / "claim-status-mix.835"
+    assert _assert_identical(list(parse_path(mix))) == 19

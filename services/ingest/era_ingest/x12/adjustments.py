@@ -11,9 +11,11 @@ JSON lines (:func:`.jsonl.json_lines`), with the same content either way.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from hashlib import sha256
 
-from .loops import Adjustment, Claim, ServiceLine
+from .loops import Adjustment, CasItem, Claim, ServiceLine
+from .validation import ZERO, add, subtract
 
 ID_SEPARATOR = "\x1f"
 """Joins the parts hashed into an event id."""
@@ -153,6 +155,7 @@ def claim_dicts(
         if not line.cas:
             continue
         line_base = base.copy()
+        line_base["estimated_payment"] = line.estimate
         line_base["level"] = "line"
         line_base["line"] = line.index
         line_base["procedure"] = line.procedure
@@ -202,6 +205,31 @@ def plb_dicts(
         if adjustment["balance_error"] is None:
             adjustment["balance_error"] = transaction_error
         out.append(adjustment)
+
+
+PREDETERMINATION = "25"
+"""CLP02 of a predetermination (pricing only, no payment): its adjustments carry estimates."""
+ESTIMATE_CARC = "101"
+"""CARC 101: predetermination, anticipated payment upon completion of services."""
+
+
+def _estimate(cas: list[CasItem], charge: Decimal, cas_total: Decimal) -> str:
+    total: Decimal | None = None
+    for item in cas:
+        if item[3] == ESTIMATE_CARC:
+            total = add(total if total is not None else ZERO, Decimal(item[4]))
+    return str(total if total is not None else subtract(charge, cas_total))
+
+
+def set_estimates(claim: Claim) -> None:
+    """Set the payer's estimated payment of a predetermination (CLP02 = 25) claim
+    (``fields["estimated_payment"]``) and of each of its lines (``estimate``): the CARC 101
+    amounts, else the charge minus the adjustments."""
+    every_cas = list(claim.cas)
+    for line in claim.lines:
+        every_cas.extend(line.cas)
+        line.estimate = _estimate(line.cas, line.charge_value, line.cas_total)
+    claim.fields["estimated_payment"] = _estimate(every_cas, claim.charge_value, claim.cas_total)
 
 
 def line_rarcs(claim: Claim, line: ServiceLine) -> list[str]:

@@ -1,17 +1,17 @@
 """Claim (2100) and service line (2110) segment handlers of the 835 walker.
 
-:class:`ClaimLoops` turns CLP, NM1, MOA/MIA, CAS, SVC, AMT and LQ into :class:`~.loops.Claim`
-and :class:`~.loops.ServiceLine` objects, checks their balance when they close and records each
-closed claim in the set's :class:`~.adjustments.CompactAdjustments`. Adjustments are recorded
-when their claim closes (next CLP/LX/PLB or SE), because the segments they copy fields from
-(NM1, MOA/MIA, LQ, AMT, DTM) follow the CAS segments.
-"""
+:class:`ClaimLoops` turns CLP, NM1 (QC, IL, TT), MOA/MIA, CAS, SVC, AMT and LQ into
+:class:`~.loops.Claim` and :class:`~.loops.ServiceLine` objects, checks their balance when they
+close, sets a predetermination's estimates and records each closed claim in the set's
+:class:`~.adjustments.CompactAdjustments`. Adjustments are recorded when their claim closes
+(next CLP/LX/PLB or SE), because the segments they copy fields from (NM1, MOA/MIA, LQ, AMT, DTM)
+follow the CAS segments."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from .adjustments import CompactAdjustments, Header
+from .adjustments import PREDETERMINATION, CompactAdjustments, Header, set_estimates
 from .loops import MIA_REMARKS, MOA_REMARKS, Adjustment, Claim, ServiceLine, split_composite
 from .problems import Problem
 from .validation import (
@@ -95,11 +95,14 @@ class ClaimLoops:
             "patient_name": None,
             "member_id": None,
             "reversal": el[2] == "22",
+            "crossover_carrier": None,
+            "estimated_payment": None,
         }
         self.claim = Claim(segment_no, fields, charge, paid)
 
     def nm1(self, segment_no: int, el: list[str]) -> None:
-        """NM1: patient (QC) name and member id; insured (IL) member id as fallback."""
+        """NM1: patient (QC) name and member id; insured (IL) member id as fallback; the
+        crossover carrier (TT) the claim was forwarded to."""
         claim = self.claim
         if claim is None or len(el) < 2:
             return
@@ -116,6 +119,8 @@ class ClaimLoops:
                 fields["member_id"] = el[9]
         elif qualifier == "IL" and fields["member_id"] is None and len(el) > 9 and el[9]:
             fields["member_id"] = el[9]
+        elif qualifier == "TT" and len(el) > 3 and el[3]:
+            fields["crossover_carrier"] = el[3]
 
     def moa(self, segment_no: int, el: list[str]) -> None:
         """MOA/MIA: claim remark codes."""
@@ -293,4 +298,6 @@ class ClaimLoops:
                 f"CLP (claim {claim.fields['claim_id']}): expected CLP03 - CLP04 to equal the "
                 f"claim and line CAS total; {error}",
             )
+        if claim.fields["claim_status"] == PREDETERMINATION:
+            set_estimates(claim)
         self.adjustments.add_claim(self.base, claim)

@@ -95,12 +95,16 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
         claim_error = claim.balance_error
         claim_date = claim.date
         claim_rarcs = claim.rarcs
+        carrier = claim.fields["crossover_carrier"]
+        carrier = "null" if carrier is None else _str(carrier)
+        claim_estimate = claim.fields["estimated_payment"]
         if claim.cas:
             error = claim_error or transaction_error
             middle = f"{shared}{_CLAIM_LEVEL}{_number(claim_date)}"
             tail = (
                 f'"rarcs":{_strings(claim_rarcs)},"plb_reference":null,"reversal":{reversal},'
-                f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null'
+                f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null,'
+                f'"crossover_carrier":{carrier},"estimated_payment":{_number(claim_estimate)}'
             )
             for segment_no, _, group, reason, amount, quantity in claim.cas:
                 number = "null" if quantity is None else f'"{quantity}"'
@@ -131,7 +135,8 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
             tail = (
                 f'"rarcs":{_strings(rarcs) if rarcs else "[]"},"plb_reference":null,'
                 f'"reversal":{reversal},'
-                f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null'
+                f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null,'
+                f'"crossover_carrier":{carrier},"estimated_payment":{_number(line.estimate)}'
             )
             for segment_no, _, group, reason, amount, quantity in line.cas:
                 number = "null" if quantity is None else f'"{quantity}"'

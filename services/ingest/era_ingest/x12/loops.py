@@ -57,6 +57,8 @@ ADJUSTMENT_FIELDS: tuple[str, ...] = (
     "reversal",
     "balance_error",
     "ingested_at",
+    "crossover_carrier",
+    "estimated_payment",
 )
 """The Adjustment fields of docs/events.md, in schema order."""
 
@@ -101,6 +103,7 @@ class ServiceLine:
         "charge_value",
         "date",
         "date_150",
+        "estimate",
         "index",
         "modifiers",
         "paid",
@@ -139,6 +142,7 @@ class ServiceLine:
         self.cas_total = ZERO
         self.rarcs: list[str] = []
         self.balance_error: str | None = None
+        self.estimate: str | None = None  # predeterminations only (CLP02 = 25)
 
 
 class Claim:
