@@ -182,14 +182,14 @@ def test_same_seed_same_bytes_and_different_seed_different_bytes() -> None:
 GOLDEN = [
     (
         {"seed": 1, "target_adjustments": 2000},
-        "8d0a22103f27e4fbb8e11a0ebfeeac101659623a8aa15be67ed8ddbe59d1c445",
+        "23cdb7e72df20d098711a5c06fa88f9849ee2fc5181293f281b94911de25a4d7",
     ),
     (
         {
             "seed": 7, "target_adjustments": 1500, "interchanges": 2, "unknown_codes": True,
             "newlines": False, "kind": "dental",
         },
-        "3c4833ee20ea8ec6928836b4eefc40a72d5e7dfe083634edc0efb8222ca180b6",
+        "847a51a871620e5b400a822bcf78a8f34ea9e23d8d51fda392eb97efd4f4d911",
     ),
 ]  # fmt: skip
 
@@ -280,6 +280,37 @@ def test_every_routing_code_reversals_and_hidden_denials_are_generated(
     assert any(a["rarcs"] for a in parsed.adjustments if a["level"] == "line")
     assert any(a["plb_reference"] for a in parsed.adjustments if a["level"] == "provider")
     assert len({a["payer_id"] for a in parsed.adjustments}) == 6
+
+
+def test_claim_statuses_and_each_forwarding_signal_are_generated_at_realistic_rates(
+    medium: tuple[Path, SynthSummary, Parsed],
+) -> None:
+    _, summary, parsed = medium
+    claims: dict[tuple[object, ...], dict[str, Any]] = {}
+    for a in parsed.adjustments:
+        if a["level"] != "provider":
+            claims.setdefault((a["transaction"], a["claim_id"], a["claim_status"]), a)
+    statuses = Counter(a["claim_status"] for a in claims.values())
+    share = {status: count / len(claims) for status, count in statuses.items()}
+    assert 0.01 < share["25"] < 0.06  # dental predeterminations (the medium file is mixed)
+    assert 0.005 < share["19"] < 0.05
+    assert 0.0005 < share["23"] < 0.01
+    assert set(statuses) <= {"1", "2", "3", "4", "19", "22", "23", "25"}
+
+    def signals(a: dict[str, Any]) -> tuple[bool, bool, bool]:
+        remark = any(code in a["rarcs"] for code in ("MA18", "MA07", "N89"))
+        return a["claim_status"] == "19", a["crossover_carrier"] is not None, remark
+
+    shapes = Counter(signals(a) for a in claims.values() if a["claim_status"] in ("1", "19"))
+    # each signal alone, and Medicare's all three together
+    for alone in ((True, False, False), (False, True, False), (False, False, True)):
+        assert shapes[alone] > 0, alone
+    assert shapes[(True, True, True)] > 0
+    predeterminations = [a for a in parsed.adjustments if a["claim_status"] == "25"]
+    assert {a["procedure"].split(":")[0] for a in predeterminations} == {"AD"}
+    assert all(Decimal(a["claim_paid"]) == 0 for a in predeterminations)
+    assert any(a["carc"] == "101" for a in predeterminations)
+    assert all(a["estimated_payment"] is not None for a in predeterminations)
 
 
 def test_unknown_codes_only_when_asked() -> None:

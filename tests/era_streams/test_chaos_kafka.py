@@ -86,6 +86,8 @@ def test_chaos_kills_and_a_broker_restart_lose_and_double_nothing(
         files.append(path)
     expected = _expected(files, era_env)
     assert len(expected) >= ADJUSTMENTS * 0.95
+    # the generated claims include predeterminations and forwarded / not-our claims (principle 0)
+    assert {route for route, _ in expected.values()} >= {"predeterminations", "cob_rebill"}
 
     era_env["ERA_WORKER_SESSION_TIMEOUT_SECONDS"] = "6"
     pools = [Pool("classifier", start_worker), Pool("router", start_worker)]

@@ -1,5 +1,8 @@
-"""Claim assembly: patients, dates, line mix, secondary/tertiary claims, claim-level denials and
-reversal + correction pairs, all balanced (CLP03 - CLP04 = Σ claim and line CAS)."""
+"""Claim assembly: patients, dates, line mix, secondary/tertiary claims, claim-level denials,
+reversal + correction pairs, dental predeterminations (CLP02 25), claims forwarded to another
+payer (CLP02 19, a crossover carrier NM1*TT, or a claim remark MA18/MA07/N89, alone or together)
+and claims that are not the payer's (CLP02 23), all balanced (CLP03 - CLP04 = Σ claim and line
+CAS)."""
 
 from __future__ import annotations
 
@@ -38,6 +41,11 @@ _CLAIM_DENIALS = Weighted(
         (("CO", "22"), 10),
     ]
 )
+# How a crossover shows: Medicare-style all three signals, or one of them alone.
+_CROSSOVER_STYLES = Weighted(
+    [("all", 50), ("status", 20), ("carrier", 15), ("MA18", 9), ("MA07", 4), ("N89", 2)]
+)
+_CROSSOVER_REMARK = {"all": "MA18", "MA18": "MA18", "MA07": "MA07", "N89": "N89"}
 _ORAL_SURGERY = tuple(p for p, _ in DENTAL_PROCEDURES if p.code in ("D7140", "D7210", "D7240"))
 _DRUGS = tuple(p for p, _ in MEDICAL_PROCEDURES if p.cls == "drug")
 _MULTI = tuple(p for p, _ in MEDICAL_PROCEDURES if p.cls in ("proc", "rad"))
@@ -203,6 +211,10 @@ class ClaimFactory:
             return [self.claim_level_denial()]
         if r < 0.095:
             return [self.secondary(tertiary=self.rng.random() < 0.08)]
+        if r < 0.098:
+            return [self.not_our_claim()]
+        if self.dental and r < 0.148:
+            return [self.predetermination()]
         return [self.primary()]
 
     def primary(self) -> Claim:
@@ -222,10 +234,14 @@ class ClaimFactory:
         claim.settle()
         if claim.paid == 0 and claim.patient_responsibility == 0 and claim.status == "1":
             claim.status = "4"
-        elif claim.status == "1" and self.payer.federal and rng.random() < 0.12:
-            claim.status = "19"
-            claim.crossover = rng.choice(CROSSOVER_CARRIERS)
-            claim.moa = ("MA18",)
+        elif claim.status == "1" and rng.random() < (0.12 if self.payer.federal else 0.015):
+            style = _CROSSOVER_STYLES.pick(rng)
+            if style in ("all", "status"):
+                claim.status = "19"
+            if style in ("all", "carrier"):
+                claim.crossover = rng.choice(CROSSOVER_CARRIERS)
+            if style in _CROSSOVER_REMARK:
+                claim.moa = (_CROSSOVER_REMARK[style],)
         if claim.moa:  # a remark already given for the whole claim is not repeated on lines
             for line in claim.lines:
                 line.rarcs = tuple(r for r in line.rarcs if r not in claim.moa)
@@ -275,6 +291,39 @@ class ClaimFactory:
         codes = RARCS.get(carc, ())
         if codes and rng.random() < 0.6:
             claim.moa = (rng.choice(codes),)
+        claim.settle()
+        return claim
+
+    def predetermination(self) -> Claim:
+        """A dental predetermination (CLP02 25): priced like a paid claim for treatment not done
+        yet, nothing paid; each line's estimated payment is a CO-101 ("anticipated payment upon
+        completion of services")."""
+        dos, claim_id = self._dos(), self._claim_id()
+        lines = []
+        for _, proc, line in self._lines(claim_id, dos, False):
+            self.pricer.price("paid", proc, line)
+            if line.paid > 0:
+                line.cas.append(Cas("CO", "101", line.paid))
+            line.paid = 0
+            line.rarcs = ()
+            lines.append(line)
+        claim = self._claim(claim_id, "25", lines, dos)
+        claim.statement_date = dos
+        return self._finish(claim)
+
+    def not_our_claim(self) -> Claim:
+        """A claim the payer says is not its own and forwarded (CLP02 23): no lines, the whole
+        charge as CO-109, mostly with the carrier it went to (NM1*TT)."""
+        rng, dos = self.rng, self._dos()
+        charge = 0
+        for _ in range(rng.randint(1, 3)):
+            charge += (self.procedures.pick(rng).fee * self.fee_percent + 50) // 100 * 100
+        claim = self._claim(self._claim_id(), "23", [], dos)
+        claim.charge = charge
+        claim.cas.append(Cas("CO", "109", charge))
+        claim.statement_date = dos
+        if rng.random() < 0.7:
+            claim.crossover = rng.choice(CROSSOVER_CARRIERS)
         claim.settle()
         return claim
 
