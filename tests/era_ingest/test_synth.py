@@ -285,7 +285,7 @@ def test_every_routing_code_reversals_and_hidden_denials_are_generated(
 def test_claim_statuses_and_each_forwarding_signal_are_generated_at_realistic_rates(
     medium: tuple[Path, SynthSummary, Parsed],
 ) -> None:
-    _, summary, parsed = medium
+    _, _, parsed = medium
     claims: dict[tuple[object, ...], dict[str, Any]] = {}
     for a in parsed.adjustments:
         if a["level"] != "provider":
