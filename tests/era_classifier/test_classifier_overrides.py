@@ -25,7 +25,8 @@ HEADER = "payer_id,group_code,carc,rarc,action,route,note\n"
 
 def test_shipped_example_is_valid(kb: KnowledgeBase) -> None:
     overrides = load_overrides(EXAMPLE, kb)
-    assert len(overrides.rules) == 4
+    assert len(overrides.rules) == 5
+    assert [r.claim_status for r in overrides.rules] == [None, None, None, None, "2"]
     assert overrides.warnings == ()
 
 
