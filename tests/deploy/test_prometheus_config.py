@@ -20,6 +20,7 @@ REQUIRED_ALERTS = {
     "EraConsumerLagGrowing",
     "EraDeadLetters",
     "EraCoPatientBlocks",
+    "EraPredeterminationBlocks",
     "EraDenialRateHigh",
     "EraNoFilesReceived",
 }
