@@ -132,6 +132,11 @@ def make_adjustment() -> Callable[..., dict[str, Any]]:
             "ingested_at": None,
             "crossover_carrier": None,
             "estimated_payment": None,
+            "line_control_number": "P345631",
+            "submitted_procedure": None,
+            "payee_tin": "811902608",
+            "claim_event_id": "c" * 32,
+            "remittance_event_id": "r" * 32,
         }
         record.update(overrides)
         return record

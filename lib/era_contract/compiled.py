@@ -2,15 +2,16 @@
 
 fastavro is generic: for every record it walks the schema, resolves each union branch by testing
 the value against every type, and builds its reader/writer state anew per call. Our events are
-flat records of strings, ints, longs, booleans, ``["null", X]`` unions and arrays of strings, so
-a function written for the schema (field order, types and union indexes fixed in the code) does
-the same work several times faster. The output is byte-for-byte fastavro's, which a test checks
+records of strings, ints, longs, booleans, ``["null", X]`` unions, arrays of strings and arrays
+of records of those (a Claim's lines, a Remittance's PLB items), so a function written for the
+schema (field order, types and union indexes fixed in the code) does the same work several times
+faster. The output is byte-for-byte fastavro's, which a test checks
 on generated records of every schema in ``schemas/``.
 
-:func:`compile_record` returns ``None`` for a schema with any other type (nested records, maps,
-enums, logical types ...); :class:`~era_contract.codec.AvroCodec` then stays on fastavro. It is
-used only when the writer schema *is* the reader schema; schema resolution (an older writer) is
-fastavro's job.
+:func:`compile_record` returns ``None`` for a schema with any other type (a record outside an
+array, maps, enums, logical types ...); :class:`~era_contract.codec.AvroCodec` then stays on
+fastavro. It is used only when the writer schema *is* the reader schema; schema resolution (an
+older writer) is fastavro's job.
 """
 
 from __future__ import annotations
@@ -65,17 +66,27 @@ def _read_long(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _field_kind(avro_type: Any) -> tuple[str, bool] | None:
-    """``(primitive, nullable)`` for the shapes we compile, else None."""
+    """``(primitive, nullable)`` for the shapes we compile, else None. ``array_record`` is an
+    array of a record type (compiled on its own, see :func:`compile_record`)."""
     if isinstance(avro_type, str) and avro_type in _PRIMITIVES:
         return avro_type, False
     if isinstance(avro_type, dict) and avro_type.get("type") == "array":
-        if avro_type.get("items") == "string" and set(avro_type) == {"type", "items"}:
-            return "array_string", False
-        return None
+        return _array_kind(avro_type)
     if isinstance(avro_type, list) and len(avro_type) == 2 and avro_type[0] == "null":
         inner = avro_type[1]
         if isinstance(inner, str) and inner in _PRIMITIVES:
             return inner, True
+    return None
+
+
+def _array_kind(avro_type: dict[str, Any]) -> tuple[str, bool] | None:
+    items = avro_type.get("items")
+    if set(avro_type) - {"type", "items"}:
+        return None
+    if items == "string":
+        return "array_string", False
+    if isinstance(items, dict) and items.get("type") == "record":
+        return "array_record", False
     return None
 
 
@@ -115,6 +126,15 @@ _ENCODE = {
     ),
 }
 _ENCODE["long"] = _ENCODE["int"]
+_ENCODE["array_record"] = (
+    "if not isinstance(v, (list, tuple)): bad({name!r}, v)\n"
+    "if v:\n"
+    "    wl(out, len(v))\n"
+    "    for item in v:\n"
+    "        if not isinstance(item, dict): bad({name!r}, item)\n"
+    "        out += enc_{index}(item)\n"
+    "out.append(0)"
+)
 
 # decode: reads from ``data`` at ``pos`` into ``v``
 _READ_LENGTH = (
@@ -149,6 +169,18 @@ _DECODE = {
     ),
 }
 _DECODE["long"] = _DECODE["int"]
+_DECODE["array_record"] = (
+    "v = []\n"
+    "while True:\n"
+    "    count, pos = rl(data, pos)\n"
+    "    if count == 0: break\n"
+    "    if count < 0:\n"
+    "        count = -count\n"
+    "        _, pos = rl(data, pos)\n"
+    "    for _i in range(count):\n"
+    "        item, pos = dec_{index}(data, pos)\n"
+    "        v.append(item)"
+)
 
 
 def _indent(code: str, spaces: int) -> str:
@@ -161,17 +193,24 @@ def compile_record(schema: Any) -> CompiledRecord | None:
         return None
     name = str(schema.get("name"))
     fields: list[tuple[str, str, bool, Any]] = []
-    for spec in schema["fields"]:
+    nested: dict[str, Any] = {}
+    for index, spec in enumerate(schema["fields"]):
         shape = _field_kind(spec["type"])
         if shape is None:
             return None
+        if shape[0] == "array_record":
+            inner = compile_record(spec["type"]["items"])
+            if inner is None:
+                return None
+            nested[f"enc_{index}"] = inner.encode
+            nested[f"dec_{index}"] = inner.decode
         fields.append((spec["name"], shape[0], shape[1], spec.get("default")))
     encode_lines = ["def encode(record):", "    out = bytearray()", "    get = record.get"]
     decode_lines = ["def decode(data, pos):", "    size = len(data)", "    record = {}"]
     for index, (field, kind, nullable, _) in enumerate(fields):
         lo, hi = _INT_RANGE if kind == "int" else _LONG_RANGE
-        write = _ENCODE[kind].format(name=field, lo=lo, hi=hi)
-        read = _DECODE[kind].format(name=field)
+        write = _ENCODE[kind].format(name=field, lo=lo, hi=hi, index=index)
+        read = _DECODE[kind].format(name=field, index=index)
         encode_lines.append(f"    v = get({field!r}, d[{index}])")
         if nullable:
             encode_lines += ["    if v is None:", "        out.append(0)", "    else:"]
@@ -202,6 +241,7 @@ def compile_record(schema: Any) -> CompiledRecord | None:
         "bad": bad,
         "short": short,
         "branch": branch,
+        **nested,
     }
     exec(compile("\n".join(encode_lines), f"<avro encode {name}>", "exec"), scope)
     exec(compile("\n".join(decode_lines), f"<avro decode {name}>", "exec"), scope)

@@ -66,6 +66,11 @@ class Adjustment(_Event):
     ingested_at: int | None = None
     crossover_carrier: str | None = None
     estimated_payment: str | None = None
+    line_control_number: str | None = None
+    submitted_procedure: str | None = None
+    payee_tin: str | None = None
+    claim_event_id: str | None = None
+    remittance_event_id: str | None = None
 
 
 class ClassifiedAdjustment(Adjustment):
@@ -113,8 +118,137 @@ class DeadLetter(_Event):
     occurred_at: int
 
 
+class ClaimLine(_Event):
+    """One service line (SVC) of a Claim, paid in full or not."""
+
+    line: int
+    segment_no: int
+    procedure: str
+    modifiers: list[str] = Field(default_factory=list)
+    charge: str
+    paid: str
+    units: str
+    submitted_procedure: str | None = None
+    submitted_modifiers: list[str] = Field(default_factory=list)
+    service_date: str | None = None
+    service_date_end: str | None = None
+    line_control_number: str | None = None
+    location: str | None = None
+    allowed: str | None = None
+    remarks: list[str] = Field(default_factory=list)
+    adjustment_event_ids: list[str] = Field(default_factory=list)
+    balance_error: str | None = None
+
+
+class ClaimAmount(_Event):
+    """A claim AMT segment."""
+
+    qualifier: str
+    amount: str
+
+
+class ClaimQuantity(_Event):
+    """A claim QTY segment."""
+
+    qualifier: str
+    quantity: str
+
+
+class Claim(_Event):
+    """One claim (CLP) of an ERA with every service line: what a posting system posts."""
+
+    event_id: str
+    remittance_event_id: str
+    file: str
+    implementation: str
+    interchange: str
+    functional_group: str
+    transaction: str
+    segment_no: int
+    payer_name: str | None = None
+    payer_id: str | None = None
+    payee_name: str | None = None
+    payee_npi: str | None = None
+    payee_tin: str | None = None
+    trace: str | None = None
+    remit_date: str | None = None
+    claim_id: str
+    claim_status: str
+    charge: str
+    paid: str
+    patient_responsibility: str | None = None
+    claim_filing_indicator: str | None = None
+    payer_claim_id: str | None = None
+    facility_type: str | None = None
+    claim_frequency: str | None = None
+    reversal: bool
+    patient_name: str | None = None
+    member_id: str | None = None
+    statement_from: str | None = None
+    statement_to: str | None = None
+    received_date: str | None = None
+    remarks: list[str] = Field(default_factory=list)
+    crossover_carrier_name: str | None = None
+    crossover_carrier_id: str | None = None
+    rendering_npi: str | None = None
+    amounts: list[ClaimAmount] = Field(default_factory=list)
+    quantities: list[ClaimQuantity] = Field(default_factory=list)
+    adjustment_event_ids: list[str] = Field(default_factory=list)
+    lines: list[ClaimLine] = Field(default_factory=list)
+    balance_error: str | None = None
+    ingested_at: int | None = None
+
+
+class ProviderAdjustment(_Event):
+    """One PLB adjustment pair of a Remittance."""
+
+    event_id: str
+    segment_no: int
+    provider_id: str
+    fiscal_period_date: str | None = None
+    carc: str
+    reference: str | None = None
+    amount: str
+
+
+class Remittance(_Event):
+    """One transaction set of an ERA: one check or EFT."""
+
+    event_id: str
+    file: str
+    implementation: str
+    interchange: str
+    functional_group: str
+    transaction: str
+    segment_no: int
+    payer_name: str | None = None
+    payer_id: str | None = None
+    payer_n1_id: str | None = None
+    payer_additional_id: str | None = None
+    payee_name: str | None = None
+    payee_npi: str | None = None
+    payee_tin: str | None = None
+    handling_code: str | None = None
+    total_paid: str
+    credit_debit: str | None = None
+    payment_method: str | None = None
+    payment_date: str | None = None
+    trace: str | None = None
+    trace_originator: str | None = None
+    production_date: str | None = None
+    claim_count: int
+    claims_paid: str
+    provider_adjustments: str
+    provider_adjustment_items: list[ProviderAdjustment] = Field(default_factory=list)
+    claim_event_ids: list[str] = Field(default_factory=list)
+    balance_error: str | None = None
+    ingested_at: int | None = None
+
+
 MODEL_BY_SCHEMA: dict[str, type[_Event]] = {
     "era.events.Adjustment": Adjustment,
     "era.events.ClassifiedAdjustment": ClassifiedAdjustment,
     "era.events.DeadLetter": DeadLetter,
+    "era.events.Claim": Claim,
+    "era.events.Remittance": Remittance,
 }

@@ -22,6 +22,8 @@ SCHEMAS_ENV = "ERA_SCHEMAS_DIR"
 ADJUSTMENT = "era.events.Adjustment"
 CLASSIFIED_ADJUSTMENT = "era.events.ClassifiedAdjustment"
 DEAD_LETTER = "era.events.DeadLetter"
+CLAIM = "era.events.Claim"
+REMITTANCE = "era.events.Remittance"
 
 _CRC64_EMPTY = 0xC15D213AA4D7A795
 

@@ -26,6 +26,16 @@ class TopicNames:
         return f"{self.prefix}.adjustments"
 
     @property
+    def remittances(self) -> str:
+        """One Remittance per transaction set (check or EFT), published by ingest."""
+        return f"{self.prefix}.remittances"
+
+    @property
+    def claims(self) -> str:
+        """One Claim per CLP with every service line, published by ingest."""
+        return f"{self.prefix}.claims"
+
+    @property
     def classified(self) -> str:
         """Adjustments with their classification."""
         return f"{self.prefix}.adjustments.classified"
@@ -54,6 +64,8 @@ class TopicNames:
     def all(self) -> list[str]:
         """Every topic the pipeline uses, in pipeline order, internal ones last."""
         return [
+            self.remittances,
+            self.claims,
             self.adjustments,
             self.classified,
             *self.routes.values(),
@@ -69,6 +81,10 @@ class TopicNames:
         """Full name of the Avro schema carried by ``topic``."""
         if topic == self.adjustments:
             return "era.events.Adjustment"
+        if topic == self.claims:
+            return "era.events.Claim"
+        if topic == self.remittances:
+            return "era.events.Remittance"
         if topic == self.deadletter:
             return "era.events.DeadLetter"
         if topic == self.classified or topic in self.routes.values():

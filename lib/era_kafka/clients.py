@@ -9,7 +9,7 @@ from typing import Any
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from era_contract.codec import AvroCodec
-from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER
+from era_contract.schemas import ADJUSTMENT, CLAIM, CLASSIFIED_ADJUSTMENT, DEAD_LETTER, REMITTANCE
 from era_contract.subjects import RegistryPolicy
 from era_contract.topics import TopicNames
 from era_kafka.config import KafkaSettings, SchemaRegistrySettings, TopicSettings
@@ -85,6 +85,8 @@ class Codecs:
         self.adjustment = self._codec(ADJUSTMENT)
         self.classified = self._codec(CLASSIFIED_ADJUSTMENT)
         self.dead_letter = self._codec(DEAD_LETTER)
+        self.claim = self._codec(CLAIM)
+        self.remittance = self._codec(REMITTANCE)
 
     def _codec(self, schema_name: str) -> AvroCodec:
         carried = [
@@ -107,7 +109,13 @@ class Codecs:
 
     def for_schema(self, schema_name: str) -> AvroCodec:
         """The codec of ``schema_name``."""
-        for codec in (self.adjustment, self.classified, self.dead_letter):
+        for codec in (
+            self.adjustment,
+            self.classified,
+            self.dead_letter,
+            self.claim,
+            self.remittance,
+        ):
             if codec.name == schema_name:
                 return codec
         raise KeyError(schema_name)

@@ -155,3 +155,36 @@ def test_jsonl_is_the_json_encoding_of_the_parsed_adjustments(
     assert len(expected) > 100
     _, out, _ = _run(capsys, "--format", "jsonl", *samples)
     assert out == "".join(f"{line}\n" for line in expected)
+
+
+DENTAL = SAMPLES / "opendental_JustinSmithERA.txt"
+
+
+def test_records_claims_jsonl_is_one_object_per_clp_with_every_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _run(capsys, "--records", "claims", "--format", "jsonl", str(DENTAL))
+    assert (code, err) == (0, "")
+    claims = [json.loads(line) for line in out.splitlines()]
+    assert [c["claim_id"] for c in claims] == ["217308827", "217180995", "217439125"]
+    assert [len(c["lines"]) for c in claims] == [3, 3, 4]
+    assert claims[0]["lines"][2]["line_control_number"] == "P345633"
+
+
+def test_records_remittances_table_and_claims_table_print_totals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run(capsys, "--records", "remittances", str(DENTAL))
+    assert code == 0
+    assert out.splitlines()[-1] == "1 transaction sets (checks/EFTs), total paid 353"
+    assert " CHK " in out and "0045284538" in out
+    code, out, _ = _run(capsys, "--records", "claims", str(DENTAL))
+    assert code == 0
+    assert out.splitlines()[-1] == "3 claims, 10 service lines, charge 605, paid 353"
+    assert "P345631" in out
+
+
+def test_records_default_is_adjustments(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = _run(capsys, "--format", "jsonl", str(DENTAL))
+    explicit = _run(capsys, "--records", "adjustments", "--format", "jsonl", str(DENTAL))
+    assert plain == explicit and plain[1]

@@ -11,11 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from era_contract.compiled import AvroDataError, compile_record
-from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER, default_catalog
+from era_contract.schemas import (
+    ADJUSTMENT,
+    CLAIM,
+    CLASSIFIED_ADJUSTMENT,
+    DEAD_LETTER,
+    REMITTANCE,
+    default_catalog,
+)
 
 pytestmark = pytest.mark.unit
 
-NAMES = (ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER)
+NAMES = (ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER, CLAIM, REMITTANCE)
 INT = st.integers(-(1 << 31), (1 << 31) - 1)
 LONG = st.integers(-(1 << 63), (1 << 63) - 1)
 TEXT = st.text(max_size=80)  # lengths over 63 need a two-byte varint
@@ -33,12 +40,18 @@ def _strategy(avro_type: Any) -> st.SearchStrategy[Any]:
         return PRIMITIVE[avro_type]
     if isinstance(avro_type, list):
         return st.none() | _strategy(avro_type[1])
+    items = avro_type["items"]
+    if isinstance(items, dict):  # arrays of records: a Claim's lines, a Remittance's PLB items
+        return st.lists(_record(items["fields"]), max_size=3)
     return st.lists(TEXT, max_size=70)  # arrays of strings, over 63 items too
 
 
-def records(name: str) -> st.SearchStrategy[dict[str, Any]]:
-    fields = default_catalog().get(name).parsed["fields"]
+def _record(fields: list[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({f["name"]: _strategy(f["type"]) for f in fields})
+
+
+def records(name: str) -> st.SearchStrategy[dict[str, Any]]:
+    return _record(default_catalog().get(name).parsed["fields"])
 
 
 def _fastavro_bytes(name: str, record: dict[str, Any]) -> bytes:
@@ -132,6 +145,18 @@ def test_truncated_or_corrupt_bytes_raise_its_own_error() -> None:
         codec.decode(data.replace(b"\x02\x0avalue", b"\x06\x0avalue", 1), 0)
     with pytest.raises(AvroDataError):
         codec.decode(b"\x0a\xff\xfe\xfd\xfc\xfb", 0)  # not UTF-8
+
+
+def test_a_line_that_is_not_a_record_is_refused_by_name() -> None:
+    codec = compile_record(default_catalog().get(CLAIM).parsed)
+    assert codec is not None
+    record = _minimal(CLAIM)
+    codec.encode(record)
+    with pytest.raises(AvroDataError, match=r"Claim\.lines: "):
+        codec.encode({**record, "lines": ["not a line"]})
+    with pytest.raises(AvroDataError, match=r"ClaimLine\.charge: "):
+        line = {"line": 1, "segment_no": 9, "procedure": "AD:D0120", "charge": 5}
+        codec.encode({**record, "lines": [line]})
 
 
 def test_other_shapes_are_left_to_fastavro() -> None:

@@ -32,31 +32,45 @@ def _avro_kind(annotation: Any) -> tuple[bool, Any]:
     return nullable, annotation
 
 
-@pytest.mark.parametrize("schema_name", sorted(MODEL_BY_SCHEMA))
-def test_model_matches_schema(schema_name: str) -> None:
-    model = MODEL_BY_SCHEMA[schema_name]
-    schema = default_catalog().get(schema_name).definition
-    avro_fields = schema["fields"]
-    assert list(model.model_fields) == [f["name"] for f in avro_fields], "field names or order"
+def _check_fields(model: Any, avro_fields: list[dict[str, Any]], label: str) -> None:
+    assert list(model.model_fields) == [f["name"] for f in avro_fields], f"{label}: names/order"
     for field in avro_fields:
+        name = f"{label}.{field['name']}"
         info = model.model_fields[field["name"]]
         nullable, base = _avro_kind(info.annotation)
         avro_type = field["type"]
         if isinstance(avro_type, dict):
-            assert avro_type["type"] == "array" and avro_type["items"] == "string"
-            assert get_origin(base) is list and get_args(base) == (str,), field["name"]
-            assert not info.is_required() and field["default"] == [], field["name"]
+            assert avro_type["type"] == "array", name
+            assert get_origin(base) is list, name
+            assert not info.is_required() and field["default"] == [], name
+            (item,) = get_args(base)
+            items = avro_type["items"]
+            if isinstance(items, dict):  # an array of records: the item model, field by field
+                assert items["type"] == "record", name
+                _check_fields(item, items["fields"], f"{label}.{items['name']}")
+            else:
+                assert items == "string" and item is str, name
             continue
         if isinstance(avro_type, list):
-            assert avro_type[0] == "null" and nullable, f"{field['name']} should be optional"
-            assert field["default"] is None and info.default is None, field["name"]
+            assert avro_type[0] == "null" and nullable, f"{name} should be optional"
+            assert field["default"] is None and info.default is None, name
             avro_type = avro_type[1]
         else:
-            assert not nullable and info.is_required(), f"{field['name']} should be required"
+            assert not nullable and info.is_required(), f"{name} should be required"
         expected = AVRO_FOR_PYTHON[base]
         assert avro_type in (expected if isinstance(expected, tuple) else (expected,)), (
-            f"{schema_name}.{field['name']}: model {base} vs avro {avro_type}"
+            f"{name}: model {base} vs avro {avro_type}"
         )
+
+
+@pytest.mark.parametrize("schema_name", sorted(MODEL_BY_SCHEMA))
+def test_model_matches_schema(schema_name: str) -> None:
+    schema = default_catalog().get(schema_name).definition
+    _check_fields(MODEL_BY_SCHEMA[schema_name], schema["fields"], schema_name)
+
+
+def test_every_current_schema_has_a_model() -> None:
+    assert set(MODEL_BY_SCHEMA) == set(default_catalog().current)
 
 
 def test_models_validate_a_real_record(make_adjustment: Any) -> None:

@@ -10,8 +10,10 @@ import pytest
 
 from era_contract.schemas import (
     ADJUSTMENT,
+    CLAIM,
     CLASSIFIED_ADJUSTMENT,
     DEAD_LETTER,
+    REMITTANCE,
     SchemaNotFoundError,
     crc64_avro,
     default_catalog,
@@ -22,8 +24,14 @@ pytestmark = pytest.mark.unit
 CATALOG = default_catalog()
 
 
-def test_current_schemas_are_the_three_events() -> None:
-    assert set(CATALOG.current) == {ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER}
+def test_current_schemas_are_the_five_events() -> None:
+    assert set(CATALOG.current) == {
+        ADJUSTMENT,
+        CLASSIFIED_ADJUSTMENT,
+        DEAD_LETTER,
+        CLAIM,
+        REMITTANCE,
+    }
 
 
 def test_crc64_matches_the_avro_spec_and_fastavro() -> None:
@@ -101,3 +109,24 @@ def test_money_fields_are_marked_decimal_strings() -> None:
     for field in adjustment["fields"]:
         if field["name"] in money:
             assert field["type"] in ("string", ["null", "string"])
+
+
+def _decimal_fields(fields: list[dict[str, Any]], prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for field in fields:
+        kind = field["type"]
+        if isinstance(kind, dict) and isinstance(kind["items"], dict):
+            found |= _decimal_fields(kind["items"]["fields"], f"{prefix}{field['name']}.")
+        elif field.get("era.type") == "decimal":
+            assert kind in ("string", ["null", "string"]), field["name"]
+            found.add(prefix + field["name"])
+    return found
+
+
+def test_claim_and_remittance_money_is_marked_decimal_strings() -> None:
+    claim = _decimal_fields(CATALOG.get(CLAIM).definition["fields"])
+    assert {"charge", "paid", "patient_responsibility", "lines.charge", "lines.paid"} <= claim
+    assert {"lines.allowed", "lines.units", "amounts.amount"} <= claim
+    remittance = _decimal_fields(CATALOG.get(REMITTANCE).definition["fields"])
+    assert {"total_paid", "claims_paid", "provider_adjustments"} <= remittance
+    assert "provider_adjustment_items.amount" in remittance

@@ -9,6 +9,8 @@ pytestmark = pytest.mark.unit
 
 def test_default_topic_names_are_the_documented_ones() -> None:
     assert TopicNames().all() == [
+        "era.remittances",
+        "era.claims",
         "era.adjustments",
         "era.adjustments.classified",
         "era.route.writeoff",
@@ -21,6 +23,12 @@ def test_default_topic_names_are_the_documented_ones() -> None:
         "era.ingest.files",
     ]
     assert TopicNames().configs() == {"era.ingest.files": {"cleanup.policy": "compact"}}
+
+
+def test_claims_and_remittances_carry_their_schemas() -> None:
+    names = TopicNames()
+    assert names.schema_for(names.claims) == "era.events.Claim"
+    assert names.schema_for(names.remittances) == "era.events.Remittance"
 
 
 def test_prefix_applies_to_every_topic() -> None:

@@ -5,7 +5,9 @@ stderr (``FILE:SEGMENT_NO: what was expected``) while the good adjustments still
 Warnings (a claim or payment that does not balance, a bad date, an unknown segment) are problems
 too: the file did not parse cleanly. ``--format jsonl`` streams one compact JSON object per
 adjustment, transaction set by transaction set; ``--format table`` (the default) collects the rows
-to align the columns, then prints totals.
+to align the columns, then prints totals. ``--records claims`` prints one record per CLP (with
+every service line) and ``--records remittances`` one per transaction set instead of the
+adjustments (:mod:`.parse_records`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--format",
         choices=("jsonl", "table"),
         default="table",
-        help="jsonl: one JSON object per adjustment; table: aligned columns with totals",
+        help="jsonl: one JSON object per record; table: aligned columns with totals",
+    )
+    parser.add_argument(
+        "--records",
+        choices=("adjustments", "claims", "remittances"),
+        default="adjustments",
+        help="adjustments (default): one per CAS triplet / PLB adjustment; claims: one per CLP "
+        "with every service line; remittances: one per transaction set (check or EFT)",
     )
     parser.set_defaults(func=run)
 
@@ -58,7 +67,15 @@ def run(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.set_threshold(_GC_THRESHOLD, 50, 50)
     try:
-        if args.format == "jsonl":
+        kind = getattr(args, "records", "adjustments")
+        if kind != "adjustments":
+            from era_cli.commands import parse_records  # noqa: PLC0415 - start-up time
+
+            writer = (
+                parse_records.write_jsonl if args.format == "jsonl" else parse_records.write_table
+            )
+            writer(transactions, kind, out)
+        elif args.format == "jsonl":
             _write_jsonl(transactions, out)
         else:
             _write_table(transactions, out)

@@ -74,8 +74,15 @@ def test_reference_interchange_gives_exact_adjustments(x12: SimpleNamespace) -> 
         "ingested_at": None,
         "crossover_carrier": None,
         "estimated_payment": None,
+        "line_control_number": None,
+        "submitted_procedure": None,
+        "payee_tin": None,
+        "claim_event_id": found[0]["claim_event_id"],
+        "remittance_event_id": found[0]["remittance_event_id"],
     }
     assert tuple(line) == ADJUSTMENT_FIELDS
+    ids = {line["claim_event_id"], line["remittance_event_id"], line["event_id"]}
+    assert len(ids) == 3 and all(len(str(i)) == 32 for i in ids)
     assert found[0]["rarcs"] == ["MA01"]
     assert found[0]["service_date"] == "2024-01-01"  # the claim's DTM*232
     assert found[0]["line"] is None and found[0]["procedure"] is None

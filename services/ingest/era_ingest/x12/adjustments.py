@@ -39,12 +39,13 @@ class CompactAdjustments:
     error, carried by every adjustment that has no claim or line error.
     """
 
-    __slots__ = ("balance_error", "count", "event_ids", "records")
+    __slots__ = ("balance_error", "count", "event_ids", "records", "remittance_event_id")
 
     def __init__(self) -> None:
         self.records: list[tuple[Header, Claim | list[PlbItem]]] = []
         self.event_ids: list[str] = []
         self.balance_error: str | None = None
+        self.remittance_event_id: str | None = None  # set with the claims' ids (.summary)
         self.count = 0
 
     def __len__(self) -> int:
@@ -116,7 +117,7 @@ class CompactAdjustments:
             if isinstance(source, Claim):
                 claim_dicts(header, source, ids, error, out)
             else:
-                plb_dicts(header, source, ids, error, out)
+                plb_dicts(header, source, ids, error, out, self.remittance_event_id)
         return out
 
 
@@ -165,6 +166,8 @@ def claim_dicts(
         line_base["allowed_amount"] = line.allowed
         line_base["service_date"] = line.date or line.date_150 or claim.date
         line_base["balance_error"] = line.balance_error or claim_error or transaction_error
+        line_base["line_control_number"] = line.control_number
+        line_base["submitted_procedure"] = submitted_procedure(line)
         rarcs = line_rarcs(claim, line)
         modifiers = line.modifiers
         last = line.cas[-1]
@@ -183,12 +186,13 @@ def claim_dicts(
             append(adjustment)
 
 
-def plb_dicts(
+def plb_dicts(  # noqa: PLR0917 - the hot path passes them positionally
     header: Header,
     items: list[PlbItem],
     ids: Iterator[str],
     transaction_error: str | None,
     out: list[Adjustment],
+    remittance_event_id: str | None = None,
 ) -> None:
     """Append the provider-level adjustment dicts of one PLB segment to ``out``."""
     next_id = ids.__next__
@@ -204,6 +208,7 @@ def plb_dicts(
         adjustment["rarcs"] = []
         if adjustment["balance_error"] is None:
             adjustment["balance_error"] = transaction_error
+        adjustment["remittance_event_id"] = remittance_event_id
         out.append(adjustment)
 
 
@@ -230,6 +235,16 @@ def set_estimates(claim: Claim) -> None:
         every_cas.extend(line.cas)
         line.estimate = _estimate(line.cas, line.charge_value, line.cas_total)
     claim.fields["estimated_payment"] = _estimate(every_cas, claim.charge_value, claim.cas_total)
+
+
+def submitted_procedure(line: ServiceLine) -> str | None:
+    """SVC06, the procedure as submitted when the payer changed it, as ``AD:D2740``."""
+    parts = line.submitted
+    if not parts:
+        return None
+    if len(parts) > 1 and parts[1]:
+        return f"{parts[0]}:{parts[1]}"
+    return parts[0] or None
 
 
 def line_rarcs(claim: Claim, line: ServiceLine) -> list[str]:

@@ -12,7 +12,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .adjustments import PREDETERMINATION, CompactAdjustments, Header, set_estimates
-from .loops import MIA_REMARKS, MOA_REMARKS, Adjustment, Claim, ServiceLine, split_composite
+from .loops import (
+    MIA_REMARKS,
+    MOA_REMARKS,
+    Adjustment,
+    Claim,
+    ClaimExtra,
+    ServiceLine,
+    split_composite,
+)
 from .problems import Problem
 from .validation import (
     DECIMALS,
@@ -41,6 +49,7 @@ class ClaimLoops:
     adjustments: CompactAdjustments
     paid_total: Decimal
     claim_statuses: dict[str, int]
+    claims: list[tuple[Header, Claim]]
 
     file: str
     interchange: str
@@ -98,7 +107,10 @@ class ClaimLoops:
             "crossover_carrier": None,
             "estimated_payment": None,
         }
-        self.claim = Claim(segment_no, fields, charge, paid)
+        claim = Claim(segment_no, fields, charge, paid)
+        if len(el) > 8 and (el[8] or (len(el) > 9 and el[9])):
+            claim.extra = ClaimExtra(el[8] or None, el[9] or None if len(el) > 9 else None)
+        self.claim = claim
 
     def nm1(self, segment_no: int, el: list[str]) -> None:
         """NM1: patient (QC) name and member id; insured (IL) member id as fallback; the
@@ -119,8 +131,14 @@ class ClaimLoops:
                 fields["member_id"] = el[9]
         elif qualifier == "IL" and fields["member_id"] is None and len(el) > 9 and el[9]:
             fields["member_id"] = el[9]
-        elif qualifier == "TT" and len(el) > 3 and el[3]:
-            fields["crossover_carrier"] = el[3]
+        elif qualifier == "TT":
+            if len(el) > 3 and el[3]:
+                fields["crossover_carrier"] = el[3]
+            extra = claim_extra(claim)
+            extra.crossover_carrier_name = el[3] if len(el) > 3 and el[3] else None
+            extra.crossover_carrier_id = el[9] if len(el) > 9 and el[9] else None
+        elif qualifier == "82" and len(el) > 9 and el[9] and el[8] == "XX":
+            claim_extra(claim).rendering_npi = el[9]
 
     def moa(self, segment_no: int, el: list[str]) -> None:
         """MOA/MIA: claim remark codes."""
@@ -242,17 +260,40 @@ class ClaimLoops:
             paid_value,
             number(el[5], "SVC05") if size > 5 and el[5] else "1",
         )
+        if size > 6 and el[6]:
+            line.submitted = split_composite(el[6], component)
         claim.lines.append(line)
         self.line = line
 
     def amt(self, segment_no: int, el: list[str]) -> None:
-        """AMT*B6: allowed amount of a service line."""
+        """AMT*B6: allowed amount of a service line; AMT of a claim (any qualifier)."""
         line = self.line
-        if line is not None and len(el) > 2 and el[1] == "B6":
-            allowed = el[2]
-            if decimals_get(allowed) is None:  # not a known valid number yet
-                decimal(allowed, "AMT02")
-            line.allowed = allowed[1:] if allowed[0] == "+" else allowed
+        if line is not None:
+            if len(el) > 2 and el[1] == "B6":
+                allowed = el[2]
+                if decimals_get(allowed) is None:  # not a known valid number yet
+                    decimal(allowed, "AMT02")
+                line.allowed = allowed[1:] if allowed[0] == "+" else allowed
+        elif self.claim is not None and len(el) > 2 and el[1] and el[2]:
+            value = self.claim_number(segment_no, el, "AMT02")
+            if value is not None:
+                claim_extra(self.claim).amounts.append((el[1], value))
+
+    def qty(self, segment_no: int, el: list[str]) -> None:
+        """QTY of a claim (any qualifier); line QTY is not kept."""
+        if self.line is None and self.claim is not None and len(el) > 2 and el[1] and el[2]:
+            value = self.claim_number(segment_no, el, "QTY02")
+            if value is not None:
+                claim_extra(self.claim).quantities.append((el[1], value))
+
+    def claim_number(self, segment_no: int, el: list[str], element: str) -> str | None:
+        """A claim AMT/QTY value; one that is not a number is warned about and left out (no
+        money balances on it, so it does not reject the set)."""
+        try:
+            return number(el[2], element)
+        except SegmentError as exc:
+            self.warn(segment_no, f"{el[0]}*{el[1][:3]}: {exc}; left out")
+            return None
 
     def lq(self, segment_no: int, el: list[str]) -> None:
         """LQ*HE: remark codes of a service line."""
@@ -301,3 +342,12 @@ class ClaimLoops:
         if claim.fields["claim_status"] == PREDETERMINATION:
             set_estimates(claim)
         self.adjustments.add_claim(self.base, claim)
+        self.claims.append((self.base, claim))
+
+
+def claim_extra(claim: Claim) -> ClaimExtra:
+    """The claim's :class:`~.loops.ClaimExtra`, made on first use."""
+    extra = claim.extra
+    if extra is None:
+        extra = claim.extra = ClaimExtra(None, None)
+    return extra

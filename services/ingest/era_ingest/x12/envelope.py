@@ -155,6 +155,8 @@ class _FileWalker:
         fingerprint = txn.adjustments.seal(txn.id_prefix, txn.st_segment_no)
         if self.is_repeat(txn, fingerprint):
             return
+        summary = txn.summary()
+        summary.seal(txn.id_prefix, fingerprint)
         gs = self.gs
         self.pending.append(
             ParsedTransaction(
@@ -168,6 +170,7 @@ class _FileWalker:
                 payer_id=_text(txn.base["payer_id"]),
                 claim_statuses=txn.claim_statuses,
                 fingerprint=fingerprint,
+                summary=summary,
             ),
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring_ascii
 
-from .adjustments import CompactAdjustments, Header, plb_dicts
+from .adjustments import CompactAdjustments, Header, plb_dicts, submitted_procedure
 from .loops import Claim
 
 encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
@@ -38,6 +38,11 @@ _CLAIM_LEVEL = (
 def _number(value: object) -> str:
     """JSON of a validated number (or date) kept as text, or ``None``."""
     return "null" if value is None else f'"{value}"'
+
+
+def _optional(value: object) -> str:
+    """JSON of a string or ``None``."""
+    return "null" if value is None else _str(value)
 
 
 def _strings(values: list[str]) -> str:
@@ -77,16 +82,18 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
     ids = iter(adjustments.event_ids)
     next_id = ids.__next__
     transaction_error = adjustments.balance_error
+    remittance_id = adjustments.remittance_event_id
     header: Header | None = None
-    head = payer = ""
+    head = payer = tin = ""
     for record_header, source in adjustments.records:
         if record_header is not header:
             header = record_header
             head = _fields(header, _HEAD)
             payer = _fields(header, _PAYER)
+            tin = _fields(header, ("payee_tin",))
         if not isinstance(source, Claim):
             dicts: list[dict[str, object]] = []
-            plb_dicts(header, source, ids, transaction_error, dicts)
+            plb_dicts(header, source, ids, transaction_error, dicts, remittance_id)
             out.extend(map(encode, dicts))
             continue
         claim = source
@@ -98,6 +105,10 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
         carrier = claim.fields["crossover_carrier"]
         carrier = "null" if carrier is None else _str(carrier)
         claim_estimate = claim.fields["estimated_payment"]
+        ids_json = (
+            f',{tin},"claim_event_id":{_optional(claim.fields.get("claim_event_id"))},'
+            f'"remittance_event_id":{_optional(claim.fields.get("remittance_event_id"))}'
+        )
         if claim.cas:
             error = claim_error or transaction_error
             middle = f"{shared}{_CLAIM_LEVEL}{_number(claim_date)}"
@@ -105,6 +116,7 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
                 f'"rarcs":{_strings(claim_rarcs)},"plb_reference":null,"reversal":{reversal},'
                 f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null,'
                 f'"crossover_carrier":{carrier},"estimated_payment":{_number(claim_estimate)}'
+                f',"line_control_number":null,"submitted_procedure":null{ids_json}'
             )
             for segment_no, _, group, reason, amount, quantity in claim.cas:
                 number = "null" if quantity is None else f'"{quantity}"'
@@ -137,6 +149,8 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
                 f'"reversal":{reversal},'
                 f'"balance_error":{"null" if error is None else _str(error)},"ingested_at":null,'
                 f'"crossover_carrier":{carrier},"estimated_payment":{_number(line.estimate)}'
+                f',"line_control_number":{_optional(line.control_number)},'
+                f'"submitted_procedure":{_optional(submitted_procedure(line))}{ids_json}'
             )
             for segment_no, _, group, reason, amount, quantity in line.cas:
                 number = "null" if quantity is None else f'"{quantity}"'

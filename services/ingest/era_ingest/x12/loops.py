@@ -59,6 +59,11 @@ ADJUSTMENT_FIELDS: tuple[str, ...] = (
     "ingested_at",
     "crossover_carrier",
     "estimated_payment",
+    "line_control_number",
+    "submitted_procedure",
+    "payee_tin",
+    "claim_event_id",
+    "remittance_event_id",
 )
 """The Adjustment fields of docs/events.md, in schema order."""
 
@@ -101,16 +106,20 @@ class ServiceLine:
         "cas_total",
         "charge",
         "charge_value",
+        "control_number",
         "date",
         "date_150",
+        "date_151",
         "estimate",
         "index",
+        "location",
         "modifiers",
         "paid",
         "paid_value",
         "procedure",
         "rarcs",
         "segment_no",
+        "submitted",
         "units",
     )
 
@@ -143,6 +152,39 @@ class ServiceLine:
         self.rarcs: list[str] = []
         self.balance_error: str | None = None
         self.estimate: str | None = None  # predeterminations only (CLP02 = 25)
+        self.control_number: str | None = None  # REF*6R
+        self.location: str | None = None  # REF*LU
+        self.date_151: str | None = None
+        self.submitted: list[str] | None = None  # SVC06 split: qualifier, code, modifiers
+
+
+class ClaimExtra:
+    """What a claim carries beyond its adjustments' fields: CLP08/CLP09, the DTM*233/050
+    dates, the crossover carrier (NM1*TT), the rendering provider (NM1*82), AMT and QTY.
+    Made only for claims that have any of them (most claims have a few)."""
+
+    __slots__ = (
+        "amounts",
+        "crossover_carrier_id",
+        "crossover_carrier_name",
+        "facility_type",
+        "frequency",
+        "quantities",
+        "received_date",
+        "rendering_npi",
+        "statement_to",
+    )
+
+    def __init__(self, facility_type: str | None, frequency: str | None) -> None:
+        self.facility_type = facility_type
+        self.frequency = frequency
+        self.statement_to: str | None = None
+        self.received_date: str | None = None
+        self.crossover_carrier_name: str | None = None
+        self.crossover_carrier_id: str | None = None
+        self.rendering_npi: str | None = None
+        self.amounts: list[tuple[str, str]] = []
+        self.quantities: list[tuple[str, str]] = []
 
 
 class Claim:
@@ -154,6 +196,7 @@ class Claim:
         "cas_total",
         "charge_value",
         "date",
+        "extra",
         "fields",
         "lines",
         "paid_value",
@@ -178,3 +221,4 @@ class Claim:
         self.rarcs: list[str] = []
         self.date: str | None = None
         self.balance_error: str | None = None
+        self.extra: ClaimExtra | None = None  # what only the Claim event carries

@@ -7,6 +7,10 @@ from .jsonl import encode, json_lines
 from .loops import Adjustment
 from .problems import Problem
 
+TYPE_CHECKING = False  # typing itself is not imported at run time
+if TYPE_CHECKING:
+    from .summary import SetSummary
+
 
 class ParsedTransaction:
     """One 835 transaction set (ST..SE) that was not rejected.
@@ -22,7 +26,10 @@ class ParsedTransaction:
 
     __slots__ = (
         "_adjustments",
+        "_claims",
         "_compact",
+        "_remittance",
+        "_summary",
         "claim_statuses",
         "file",
         "fingerprint",
@@ -47,6 +54,7 @@ class ParsedTransaction:
         payer_id: str | None,
         claim_statuses: dict[str, int],
         fingerprint: str,
+        summary: SetSummary | None = None,
     ) -> None:
         self.file = file
         self.interchange = interchange
@@ -59,6 +67,30 @@ class ParsedTransaction:
         self.payer_id = payer_id
         self.claim_statuses = claim_statuses
         self.fingerprint = fingerprint
+        self._summary = summary
+        self._claims: list[dict[str, object]] | None = None
+        self._remittance: dict[str, object] | None = None
+
+    @property
+    def claims(self) -> list[dict[str, object]]:
+        """One ``era.events.Claim`` dict per CLP of the set, every service line included (built
+        once, on first access; ``ingested_at`` left ``None``)."""
+        if self._claims is None:
+            self._claims = self._summary.claims() if self._summary is not None else []
+            self._release_summary()
+        return self._claims
+
+    @property
+    def remittance(self) -> dict[str, object] | None:
+        """The ``era.events.Remittance`` dict of the set (built once, on first access)."""
+        if self._remittance is None and self._summary is not None:
+            self._remittance = self._summary.remittance()
+            self._release_summary()
+        return self._remittance
+
+    def _release_summary(self) -> None:
+        if self._claims is not None and self._remittance is not None:
+            self._summary = None
 
     @property
     def adjustments(self) -> list[Adjustment]:

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from .adjustments import ID_SEPARATOR, CompactAdjustments, Header, PlbItem
-from .claims import ClaimLoops
+from .claims import ClaimLoops, claim_extra
 from .loops import ADJUSTMENT_FIELDS, KNOWN_SEGMENTS, Claim, ServiceLine, split_composite
 from .problems import Problem
+from .summary import Payment, PlbSegment, SetSummary
 from .validation import (
     ZERO,
     SegmentError,
@@ -82,6 +83,9 @@ class Remittance(ClaimLoops):
         self.paid_total = ZERO
         self.claim_statuses: dict[str, int] = {}
         self.plb_total = ZERO
+        self.claims: list[tuple[Header, Claim]] = []
+        self.payment_info = Payment()
+        self.plb_segments: list[PlbSegment] = []
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -112,8 +116,14 @@ class Remittance(ClaimLoops):
         self.payment = decimal(el[2], "BPR02")
         self.bpr_segment_no = segment_no
         self.seen.add("BPR")
+        info = self.payment_info
+        info.handling_code = el[1] or None
+        info.total_paid = el[2][1:] if el[2][0] == "+" else el[2]
+        info.credit_debit = el[3] or None if len(el) > 3 else None
+        info.payment_method = el[4] or None if len(el) > 4 else None
         if len(el) > 16 and el[16]:
-            self.set_header("remit_date", self.date(segment_no, el[16], "BPR16"))
+            info.payment_date = self.date(segment_no, el[16], "BPR16")
+            self.set_header("remit_date", info.payment_date)
 
     def trn(self, segment_no: int, el: list[str]) -> None:
         """TRN: reassociation trace number."""
@@ -122,6 +132,7 @@ class Remittance(ClaimLoops):
         self.seen.add("TRN")
         if self.base["trace"] is None:
             self.set_header("trace", el[2])
+            self.payment_info.trace_originator = el[3] if len(el) > 3 and el[3] else None
 
     def dtm(self, segment_no: int, el: list[str]) -> None:
         """DTM: production date (405), claim dates (232), line dates (472/150)."""
@@ -134,11 +145,21 @@ class Remittance(ClaimLoops):
                 line.date = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
             elif qualifier == "150":
                 line.date_150 = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
+            elif qualifier == "151":
+                line.date_151 = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
         elif self.claim is not None:
             if qualifier == "232":
                 self.claim.date = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
-        elif qualifier == "405" and self.base["remit_date"] is None:
-            self.set_header("remit_date", self.date(segment_no, el[2], "DTM02"))
+            elif qualifier == "233":
+                claim_extra(self.claim).statement_to = self.date(segment_no, el[2], "DTM02")
+            elif qualifier == "050":
+                claim_extra(self.claim).received_date = self.date(segment_no, el[2], "DTM02")
+        elif qualifier == "405":
+            info = self.payment_info
+            if info.production_date is None:
+                info.production_date = known_iso_date(el[2]) or iso_date(el[2])
+            if self.base["remit_date"] is None:
+                self.set_header("remit_date", self.date(segment_no, el[2], "DTM02"))
 
     def n1(self, segment_no: int, el: list[str]) -> None:
         """N1: payer (PR) and payee (PE) identification."""
@@ -153,6 +174,7 @@ class Remittance(ClaimLoops):
             self.loop = "payer"
             self.seen.add("N1*PR")
             self.set_header("payer_name", name)
+            self.payment_info.payer_n1_id = ident
             if ident is not None:
                 self.set_header("payer_id", ident)
         elif qualifier == "PE":
@@ -160,19 +182,30 @@ class Remittance(ClaimLoops):
             self.seen.add("N1*PE")
             self.set_header("payee_name", name)
             self.set_header("payee_npi", ident)
+            if ident is not None and len(el) > 3 and el[3] == "FI":
+                self.set_header("payee_tin", ident)
         else:
             self.loop = "header"
 
     def ref(self, segment_no: int, el: list[str]) -> None:
-        """REF: only the payer's additional id (REF*2U) is used."""
-        if (
-            self.loop == "payer"
-            and len(el) > 2
-            and el[1] == "2U"
-            and self.base["payer_id"] is None
-            and el[2]
-        ):
-            self.set_header("payer_id", el[2])
+        """REF: the payer's additional id (REF*2U), the payee's TIN (REF*TJ), a service line's
+        control number (REF*6R) and location (REF*LU); other REF are not used."""
+        if len(el) < 3 or not el[2]:
+            return
+        qualifier = el[1]
+        line = self.line
+        if line is not None:
+            if qualifier == "6R":
+                line.control_number = el[2]
+            elif qualifier == "LU":
+                line.location = el[2]
+        elif self.loop == "payer" and qualifier == "2U":
+            if self.payment_info.payer_additional_id is None:
+                self.payment_info.payer_additional_id = el[2]
+            if self.base["payer_id"] is None:
+                self.set_header("payer_id", el[2])
+        elif self.loop == "payee" and qualifier == "TJ" and self.base["payee_tin"] is None:
+            self.set_header("payee_tin", el[2])  # N1*PE N104 with N103 = FI comes first
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -193,6 +226,7 @@ class Remittance(ClaimLoops):
         if size < 5 or not el[1] or not el[2]:
             raise SegmentError("PLB01-04: expected provider, fiscal period date and one adjustment")
         items: list[PlbItem] = []
+        fiscal_date = self.date(segment_no, el[2], "PLB02")
         for position in range(3, size, 2):
             reason = el[position]
             amount = el[position + 1] if position + 1 < size else ""
@@ -216,6 +250,7 @@ class Remittance(ClaimLoops):
                 ),
             )
         self.adjustments.add_plb(self.base, items)
+        self.plb_segments.append((el[1], fiscal_date, items))
 
     # -- anything else -------------------------------------------------------------------------
 
@@ -249,6 +284,20 @@ class Remittance(ClaimLoops):
             )
             self.adjustments.balance_error = error
 
+    def summary(self) -> SetSummary:
+        """The claims and payment of the finished set (seal it once its fingerprint is known)."""
+        return SetSummary(
+            header=self.base,
+            payment=self.payment_info,
+            claims=self.claims,
+            plb_segments=self.plb_segments,
+            adjustments=self.adjustments,
+            st_segment_no=self.st_segment_no,
+            bpr_segment_no=self.bpr_segment_no,
+            paid_total=self.paid_total,
+            plb_total=self.plb_total,
+        )
+
 
 HANDLERS: dict[str, Handler] = {
     "CAS": Remittance.cas,
@@ -257,6 +306,7 @@ HANDLERS: dict[str, Handler] = {
     "NM1": Remittance.nm1,
     "DTM": Remittance.dtm,
     "AMT": Remittance.amt,
+    "QTY": Remittance.qty,
     "REF": Remittance.ref,
     "LQ": Remittance.lq,
     "LX": Remittance.lx,
