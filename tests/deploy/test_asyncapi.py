@@ -133,3 +133,12 @@ def test_operations_point_at_channels(asyncapi: dict[str, Any]) -> None:
         if operation["action"] == "send":
             sent.add(ref.split("/")[-1])
     assert sent == set(channels), "every topic has a producer"
+
+
+def test_remittance_key_example_is_what_ingest_writes(asyncapi: dict[str, Any]) -> None:
+    from era_ingest.records import remittance_key
+
+    examples = asyncapi["components"]["schemas"]["RemittanceKey"]["examples"]
+    assert examples == [
+        remittance_key({"payer_id": "CDCA1", "trace": "0045284538", "transaction": "0001"}).decode()
+    ]

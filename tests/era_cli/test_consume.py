@@ -78,3 +78,42 @@ def test_topics_create_is_idempotent(topic_names: TopicNames) -> None:
     lines = result.stdout.splitlines()
     assert [line.split("\t")[0] for line in lines] == topic_names.all()
     assert all("\texists\t" in line for line in lines)
+
+
+def test_consume_decodes_claims_and_remittances_and_report_prints_the_checks(
+    topic_names: TopicNames,
+) -> None:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "era-samples"
+    ingest = _era("ingest", str(sample / "opendental_JustinSmithERA.txt"), timeout=120)
+    assert "accepted" in ingest.stdout, ingest.stderr
+
+    claims = _era("consume", topic_names.claims, "--from-beginning", "--idle-timeout", "2")
+    rows = sorted((json.loads(line) for line in claims.stdout.splitlines()), key=str)
+    assert sorted(r["claim_id"] for r in rows) == ["217180995", "217308827", "217439125"]
+    assert sum(len(r["lines"]) for r in rows) == 10
+    checks = _era(
+        "consume",
+        topic_names.remittances,
+        "--from-beginning",
+        "--idle-timeout",
+        "2",
+        "--format",
+        "table",
+    )
+    header, _, row = checks.stdout.splitlines()
+    assert header.split()[2:7] == [
+        "trace",
+        "payer_id",
+        "payment_method",
+        "payment_date",
+        "total_paid",
+    ]
+    assert row.split()[2:7] == ["0045284538", "CHK", "2017-10-04", "353", "3"]
+
+    report = _era("report", "--idle-timeout", "1")
+    assert report.returncode == 0, report.stderr
+    lines = {line.split()[0]: line.split() for line in report.stdout.splitlines() if line}
+    assert lines["remittances"][1:4] == [topic_names.remittances, "1", "353"]
+    assert lines["claims"][1:4] == [topic_names.claims, "3", "353"]

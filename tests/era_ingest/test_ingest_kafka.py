@@ -21,7 +21,7 @@ from era_ingest.synth.summary import SynthSummary
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import end_offsets, read_topic
-from era_testing import era_command, run_era
+from era_testing import era_command, read_records, run_era
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +42,13 @@ def _expected(paths: list[Path]) -> tuple[Counter[str], int]:
             ):
                 dead += 1
     return ids, dead
+
+
+def _expected_claims(path: Path) -> tuple[set[str], set[str]]:
+    """Event ids of the claims and the remittances the parser gives for ``path``."""
+    sets = [item for item in parse_path(path) if isinstance(item, ParsedTransaction)]
+    claims = {str(c["event_id"]) for txn in sets for c in txn.claims}
+    return claims, {str(txn.remittance["event_id"]) for txn in sets if txn.remittance}
 
 
 def _published(kafka: KafkaSettings, topic: str, idle: float = 3.0) -> list[dict[str, Any]]:
@@ -189,9 +196,15 @@ def test_a_big_file_commits_at_set_boundaries_and_resumes_after_kill_9(
         _stop(second)
     published = Counter(e["event_id"] for e in _published(kafka_settings, topic_names.adjustments))
     assert published == expected_ids, "resumed after the last committed set: none lost, none twice"
+    claims, remittances = _expected_claims(inbox / "done" / "big.835")
+    on_claims = Counter(c["event_id"] for c in read_records(kafka_settings, topic_names.claims))
+    assert on_claims == Counter(claims), "claims commit with their set's adjustments"
+    checks = Counter(r["event_id"] for r in read_records(kafka_settings, topic_names.remittances))
+    assert checks == Counter(remittances)
     report = json.loads((inbox / "done" / "big.835.report.json").read_text())
     assert report["outcome"] == "accepted"
     assert report["adjustments"] == summary.adjustments
+    assert (report["claims"], report["remittances"]) == (len(claims), len(remittances))
     assert report["transactions_accepted"] == summary.transactions
 
 
@@ -248,6 +261,13 @@ def test_phi_mode_tokenize_publishes_no_names_or_member_ids(
     assert all(e["patient_name"].startswith("tok:") for e in claims)
     assert all(e["member_id"].startswith("tok:") for e in claims)
     assert not any("JONES" in str(e) or "666666666A" in str(e) for e in published)
+    claim_events = read_records(kafka_settings, topic_names.claims)
+    assert len(claim_events) == 2
+    assert all(c["patient_name"].startswith("tok:") for c in claim_events)
+    assert all(c["member_id"].startswith("tok:") for c in claim_events)
+    assert not any("JONES" in str(c) or "666666666A" in str(c) for c in claim_events)
+    tokens = {(e["claim_id"], e["patient_name"], e["member_id"]) for e in claims}
+    assert tokens == {(c["claim_id"], c["patient_name"], c["member_id"]) for c in claim_events}
 
     bad = run_era("ingest", str(sample), env={**env, "ERA_PHI_TOKEN_KEY": "short"}, timeout=60)
     assert bad.returncode == 2

@@ -1,5 +1,6 @@
 """Chaos: kill -9 the workers again and again and restart the broker while a load flows; every
-adjustment must still reach exactly one route topic exactly once, as `era explain` predicts.
+adjustment must still reach exactly one route topic exactly once, as `era explain` predicts, and
+every claim and check (transaction set) must be on era.claims and era.remittances exactly once.
 
 Size from the environment: ``ERA_CHAOS_ADJUSTMENTS`` (default 10,000) and ``ERA_CHAOS_KILLS``
 (kills per worker kind, default 2). `make chaos` runs 100,000 adjustments with 5 kills each.
@@ -23,6 +24,7 @@ import pytest
 
 from era_contract.topics import TopicNames
 from era_ingest.synth import generate
+from era_ingest.x12 import ParsedTransaction, parse_path
 from era_kafka.config import KafkaSettings
 from era_testing import committed_count, era_command, read_records
 
@@ -44,6 +46,24 @@ def _expected(paths: list[Path], env: dict[str, str]) -> dict[str, tuple[str, De
     )
     rows = (json.loads(line) for line in result.stdout.splitlines())
     return {row["event_id"]: (row["route"], Decimal(row["amount"])) for row in rows}
+
+
+def _expected_claims(paths: list[Path]) -> tuple[set[str], set[str]]:
+    """Event ids of the claims and of the remittances the parser gives for ``paths``."""
+    claims: set[str] = set()
+    remittances: set[str] = set()
+    for path in paths:
+        for item in parse_path(path):
+            if isinstance(item, ParsedTransaction):
+                claims.update(str(c["event_id"]) for c in item.claims)
+                remittance = item.remittance
+                assert remittance is not None
+                remittances.add(str(remittance["event_id"]))
+    return claims, remittances
+
+
+def _lost_and_doubled(expected: set[str], seen: Counter[str]) -> tuple[int, int]:
+    return len(expected - set(seen)), sum(count - 1 for count in seen.values() if count > 1)
 
 
 class Pool:
@@ -88,6 +108,7 @@ def test_chaos_kills_and_a_broker_restart_lose_and_double_nothing(
     assert len(expected) >= ADJUSTMENTS * 0.95
     # the generated claims include predeterminations and forwarded / not-our claims (principle 0)
     assert {route for route, _ in expected.values()} >= {"predeterminations", "cob_rebill"}
+    expected_claims, expected_remittances = _expected_claims(files)
 
     era_env["ERA_WORKER_SESSION_TIMEOUT_SECONDS"] = "6"
     pools = [Pool("classifier", start_worker), Pool("router", start_worker)]
@@ -139,16 +160,25 @@ def test_chaos_kills_and_a_broker_restart_lose_and_double_nothing(
     lost = len(set(expected) - set(seen))
     doubled = sum(count - 1 for count in seen.values() if count > 1)
     dead = read_records(kafka_settings, topic_names.deadletter, idle=1.0)
+    claims = Counter(c["event_id"] for c in read_records(kafka_settings, topic_names.claims))
+    checks = Counter(r["event_id"] for r in read_records(kafka_settings, topic_names.remittances))
+    claims_lost, claims_doubled = _lost_and_doubled(expected_claims, claims)
+    checks_lost, checks_doubled = _lost_and_doubled(expected_remittances, checks)
     minutes = (time.monotonic() - started) / 60
     print(
         f"\nchaos: events={len(expected)} kills="
         f"{ {p.service: p.kills for p in pools} } crashes={ {p.service: p.crashes for p in pools} }"
         f" broker_restarts={broker_restarts} lost={lost} duplicated={doubled}"
         f" dead_letters={len(dead)} minutes={minutes:.1f} kills_mid_flow={dict(mid_flow)}"
-        f" ingest_retries={ingest_retries}"
+        f" ingest_retries={ingest_retries} claims={len(expected_claims)}"
+        f" claims_lost={claims_lost} claims_duplicated={claims_doubled}"
+        f" remittances={len(expected_remittances)} remittances_lost={checks_lost}"
+        f" remittances_duplicated={checks_doubled}"
     )
     assert lost == 0
     assert doubled == 0
+    assert (claims_lost, claims_doubled, checks_lost, checks_doubled) == (0, 0, 0, 0)
+    assert set(claims) == expected_claims and set(checks) == expected_remittances
     assert dead == []
     assert all(p.kills == KILLS for p in pools)
     assert mid_flow["classifier"] >= 1 and mid_flow["router"] >= 1, "kills landed after the load"

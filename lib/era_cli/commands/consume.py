@@ -37,6 +37,27 @@ TABLE_COLUMNS = {
         "event_id",
     ),
     "era.events.DeadLetter": ("service", "reason", "file", "segment_no", "error_message"),
+    "era.events.Claim": (
+        "claim_id",
+        "claim_status",
+        "charge",
+        "paid",
+        "patient_responsibility",
+        "payer_id",
+        "trace",
+        "event_id",
+    ),
+    "era.events.Remittance": (
+        "trace",
+        "payer_id",
+        "payment_method",
+        "payment_date",
+        "total_paid",
+        "claim_count",
+        "claims_paid",
+        "provider_adjustments",
+        "event_id",
+    ),
 }
 
 

@@ -122,7 +122,10 @@ def _publish_files(publisher: IngestPublisher, files: list[Path]) -> int:
         for problem in report.problems:
             print(problem, file=sys.stderr)
         note = f" (already published as {report.duplicate_of})" if report.duplicate_of else ""
-        print(f"{path}\t{report.outcome}\t{report.adjustments} adjustments{note}")
+        print(
+            f"{path}\t{report.outcome}\t{report.adjustments} adjustments, {report.claims} claims,"
+            f" {report.remittances} remittances{note}"
+        )
         if report.outcome not in ("accepted", "duplicate") or report.problems:
             status = 1
     logging.getLogger("era.ingest").debug("published %d files", len(files))

@@ -43,6 +43,7 @@ from era_ingest.records import (
     claim_key,
     dead_letter_for,
     file_digest,
+    remittance_key,
     set_receipt,
 )
 from era_ingest.settings import IngestSettings
@@ -263,6 +264,7 @@ class IngestPublisher:
             for problem in item.problems:
                 report.add_problem(problem)
             txn.tally.add_claims(item.payer_id, item.claim_statuses)
+            self._publish_claims(item, report)
             counted = txn.tally.adjustments
             tokenizer = self.tokenizer
             for adjustment in item.adjustments:
@@ -278,6 +280,28 @@ class IngestPublisher:
                 txn = _OpenTransaction()
                 self.producer.begin_transaction()
         return txn
+
+    def _publish_claims(self, item: ParsedTransaction, report: FileReport) -> None:
+        """The set's Remittance and its Claims, in the transaction of its adjustments (before
+        them, so a reader of all three topics finds a check before its parts)."""
+        now = _now_ms()
+        produce = self._produce
+        remittance = item.remittance
+        if remittance is not None:
+            remittance["ingested_at"] = now
+            value = self.codecs.remittance.encode(remittance)
+            produce(self.topics.remittances, value, remittance_key(remittance))
+            report.remittances += 1
+        encode = self.codecs.claim.encode
+        topic = self.topics.claims
+        tokenizer = self.tokenizer
+        claims = item.claims
+        for claim in claims:
+            if tokenizer is not None:
+                tokenizer.apply(claim)
+            claim["ingested_at"] = now
+            produce(topic, encode(claim), claim_key(claim))
+        report.claims += len(claims)
 
     def _checkpoint_due(self, txn: _OpenTransaction) -> bool:
         settings = self.settings

@@ -56,6 +56,14 @@ def claim_key(adjustment: dict[str, Any]) -> bytes:
     return f"{payer}|{claim}".encode()
 
 
+def remittance_key(remittance: dict[str, Any]) -> bytes:
+    """Partition key of a Remittance: payer and trace (TRN02), so one check's events of one
+    payer stay in order; the set's ST02 when it has no trace."""
+    payer = remittance.get("payer_id") or ""
+    trace = remittance.get("trace") or remittance["transaction"]
+    return f"{payer}|{trace}".encode()
+
+
 def file_digest(path: Path, chunk_size: int = 1 << 20) -> str:
     """SHA-256 of the file's bytes (streamed): the identity of a file in the ingest ledger."""
     digest = hashlib.sha256()
@@ -101,6 +109,8 @@ class FileReport:
     sha256: str
     outcome: str = "accepted"
     adjustments: int = 0
+    claims: int = 0
+    remittances: int = 0
     transactions_accepted: int = 0
     transactions_rejected: int = 0
     transactions_duplicate: int = 0
@@ -134,6 +144,8 @@ class FileReport:
             "sha256": self.sha256,
             "outcome": self.outcome,
             "adjustments": self.adjustments,
+            "claims": self.claims,
+            "remittances": self.remittances,
             "transactions_accepted": self.transactions_accepted,
             "transactions_rejected": self.transactions_rejected,
             "transactions_duplicate": self.transactions_duplicate,
