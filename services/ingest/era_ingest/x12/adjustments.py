@@ -166,8 +166,10 @@ def claim_dicts(
         line_base["allowed_amount"] = line.allowed
         line_base["service_date"] = line.date or line.date_150 or claim.date
         line_base["balance_error"] = line.balance_error or claim_error or transaction_error
-        line_base["line_control_number"] = line.control_number
-        line_base["submitted_procedure"] = submitted_procedure(line)
+        line_base.update(
+            line_control_number=line.control_number,
+            submitted_procedure=submitted_procedure(line),
+        )
         rarcs = line_rarcs(claim, line)
         modifiers = line.modifiers
         last = line.cas[-1]
