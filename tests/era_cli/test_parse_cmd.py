@@ -73,7 +73,8 @@ def test_warnings_make_the_run_unclean(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 1
     assert len(out.splitlines()) == 5
     assert err == (
-        f"{SAMPLES / 'pyx12_835_simple_4010.txt'}:4: BPR02: expected the total payment to equal "
+        f"{SAMPLES / 'pyx12_835_simple_4010.txt'}:4: WARNING BPR02: expected the total payment "
+        "to equal "
         "the CLP04 total minus the PLB total; transaction out of balance: BPR02 = 5950.21, "
         "CLP04 total - PLB total = 467.69\n"
     )

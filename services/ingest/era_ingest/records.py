@@ -119,7 +119,9 @@ class FileReport:
 
     def add_problem(self, problem: Problem) -> None:
         """Record a problem (errors and warnings alike) in the report."""
-        self.problems.append(f"{problem.severity}: {problem}")
+        self.problems.append(
+            f"{problem.severity}: {problem.file}:{problem.segment_no}: {problem.message}"
+        )
 
     def settle(self) -> str:
         """Decide the outcome from what was counted: accepted, partial or rejected."""

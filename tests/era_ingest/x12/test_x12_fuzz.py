@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from era_ingest.x12 import ADJUSTMENT_FIELDS, ParsedTransaction, Problem, parse_stream
+from era_ingest.x12.problems import LINE_WRAPPED, PADDING
 
 pytestmark = pytest.mark.unit
 
@@ -114,3 +115,94 @@ def test_memory_stays_bounded_on_pathological_input(tail: bytes) -> None:
         tracemalloc.stop()
     assert peak < 8_000_000, f"peak {peak} bytes for a {len(tail)}-byte segment"
     assert any("segment longer than" in str(item) for item in found)
+
+
+# Valid files whose segment terminator is neither CR nor LF (so CR/LF are not data), without a
+# byte-order mark (wrapping would cut it): wrapping them anywhere must not change a thing.
+QUIRKS = SAMPLES.parent / "era-quirks"
+WRAPPABLE = [
+    *(
+        (SAMPLES / name).read_bytes().rstrip(b"\r\n")
+        for name in (
+            "badx12_X221-secondary-payments.edi",
+            "badx12_X221-dollars-and-data-sent-together.edi",
+            "edi835parser_united_healthcare_legacy_sample.txt",
+            "lfh_demo.835",
+            "pyx12_835_simple_4010.txt",
+        )
+    ),
+    (QUIRKS / "clean.835").read_bytes().rstrip(b"\n"),
+    (QUIRKS / "clean-control-delimiters.835").read_bytes(),
+    (QUIRKS / "two-interchanges.835").read_bytes(),
+]
+
+
+def _outcome(data: bytes, chunk_size: int = 65536) -> tuple[list[object], list[Problem]]:
+    """The accepted sets (whole, their warnings included) and the file-level problems."""
+    stream = io.BufferedReader(io.BytesIO(data), buffer_size=chunk_size)
+    sets: list[object] = []
+    problems: list[Problem] = []
+    for item in parse_stream(stream, "fuzz.835"):
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            sets.append(item)
+    return sets, problems
+
+
+def _wrap(data: bytes, width: int, line_break: bytes) -> bytes:
+    return line_break.join(data[i : i + width] for i in range(0, len(data), width))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.sampled_from(WRAPPABLE),
+    width=st.integers(1, 300),
+    line_break=st.sampled_from([b"\n", b"\r", b"\r\n"]),
+    chunk_size=st.sampled_from([7, 64, 65536]),
+)
+def test_wrapping_a_valid_file_never_changes_its_adjustments(
+    data: bytes, width: int, line_break: bytes, chunk_size: int
+) -> None:
+    sets, problems = _outcome(data)
+    wrapped_sets, wrapped_problems = _outcome(_wrap(data, width, line_break), chunk_size)
+    assert wrapped_sets == sets  # adjustments, ids, segment numbers and set warnings
+    assert [p for p in wrapped_problems if p.kind != LINE_WRAPPED] == problems
+    assert len(wrapped_problems) - len(problems) <= 1  # one warning per file
+
+
+@st.composite
+def padded(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """(a valid file, the same file with NUL/Ctrl-Z runs between segments and interchanges)."""
+    first, second = draw(st.sampled_from(WRAPPABLE[:-1])), draw(st.sampled_from(WRAPPABLE[:-1]))
+    clean = first + b"\n" + second
+    pieces = [first, b"\n", second]
+    out = bytearray()
+    run = st.binary(min_size=1, max_size=200).map(
+        lambda raw: bytes(b"\x00\x1a"[byte & 1] for byte in raw)
+    )
+    for piece in pieces:
+        if piece == b"\n":
+            out += draw(run) + piece + draw(run)  # between the interchanges
+            continue
+        terminator = piece[105:106]  # the byte after ISA16 in these files
+        segments = piece.split(terminator)
+        for index, segment in enumerate(segments):
+            out += segment
+            if index < len(segments) - 1:
+                out += terminator
+                if draw(st.booleans()):
+                    out += draw(run)
+    out += draw(run)  # after the last IEA
+    return clean, bytes(out)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=padded(), chunk_size=st.sampled_from([7, 64, 65536]))
+def test_padding_never_changes_the_adjustments(files: tuple[bytes, bytes], chunk_size: int) -> None:
+    clean, with_padding = files
+    sets, problems = _outcome(clean)
+    padded_sets, padded_problems = _outcome(with_padding, chunk_size)
+    assert padded_sets == sets
+    assert [p for p in padded_problems if p.kind != PADDING] == problems
+    assert [p.kind for p in padded_problems].count(PADDING) == 1

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from era_ingest.x12 import ParsedTransaction, Problem
-from era_ingest.x12.segments import Delimiters, read_isa_header
+from era_ingest.x12.headers import Delimiters, read_isa_header
 
 pytestmark = pytest.mark.unit
 
@@ -22,7 +22,7 @@ def test_problem_is_an_immutable_value() -> None:
     assert str(problem) == "a.835:3: expected SE"
     assert repr(problem) == (
         "Problem(file='a.835', segment_no=3, message='expected SE', severity='error', "
-        "interchange=None, transaction='0001', rejected=True)"
+        "interchange=None, transaction='0001', rejected=True, kind=None)"
     )
     with pytest.raises(AttributeError):
         problem.message = "other"  # type: ignore[misc]

@@ -18,6 +18,14 @@ Input layout
     write ``\\n~SEG``). Text is UTF-8, or Latin-1 once a chunk is not valid UTF-8.
     A file without an ISA header (for example one starting at ``ST``) is rejected whole with one
     file-level Problem (segment 0), as are empty, binary and non-X12 files.
+Input tolerance (read whole, with one warning per file and kind, ``Problem.kind``)
+    Line-wrapped files (``line_wrapped``): when the segment terminator is neither CR nor LF,
+    CR/LF are not data and are dropped wherever they are, inside the ISA header too (a break
+    right before the terminator that follows ISA16 included). NUL/Ctrl-Z padding around
+    segments, after the last IEA and between interchanges (``padding``): skipped, and what
+    follows is read (or reported) as without it. Text before the first ISA, such as a VAN
+    header line (``header_text``): skipped when a readable ISA header follows within 64 KiB;
+    segments there (``ST*835``) are refused instead.
 Component separator
     When SVC01/PLB03 do not contain the declared ISA16 but their 2-character qualifier is followed
     by ``>``, ``:`` or ``^``, they are split on that character (LinuxForHealth samples declare
@@ -77,12 +85,12 @@ Names
     ``Problem.file`` and ``ParsedTransaction.file`` are the name given to the parser (the path);
     the adjustment field ``file`` is its base name.
 
-Modules: ``segments`` (delimiters, chunked segment reader), ``envelope`` (ISA/GS/ST walker and
-the entry points), ``parsed_transaction`` (what is yielded per accepted set), ``remittance``
-(the 835 transaction walk: header, PLB, SE checks), ``claims`` (claim and service line
-handlers), ``loops`` (claim/line state), ``adjustments`` (the compact adjustments of a set, event
-ids, adjustment dicts), ``jsonl`` (their JSON lines), ``validation`` (numbers, dates, balancing,
-counts), ``problems``.
+Modules: ``headers`` (ISA delimiters, wrapped headers), ``segments`` (chunked segment reader),
+``envelope`` (ISA/GS/ST walker and the entry points), ``parsed_transaction`` (what is yielded per
+accepted set), ``remittance`` (the 835 transaction walk: header, PLB, SE checks), ``claims``
+(claim and service line handlers), ``loops`` (claim/line state), ``adjustments`` (the compact
+adjustments of a set, event ids, adjustment dicts), ``jsonl`` (their JSON lines),
+``validation`` (numbers, dates, balancing, counts), ``problems``.
 """
 
 from .envelope import parse_path, parse_stream

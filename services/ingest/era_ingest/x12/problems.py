@@ -11,7 +11,51 @@ if TYPE_CHECKING:
 
     Severity = Literal["error", "warning"]
 
-_FIELDS = ("file", "segment_no", "message", "severity", "interchange", "transaction", "rejected")
+_FIELDS = (
+    "file",
+    "segment_no",
+    "message",
+    "severity",
+    "interchange",
+    "transaction",
+    "rejected",
+    "kind",
+)
+
+# What a warning is about (``Problem.kind``): few, fixed values, fit for a metric label.
+LINE_WRAPPED = "line_wrapped"
+"""CR/LF inside segments (a line-wrapped file) were dropped."""
+PADDING = "padding"
+"""NUL or Ctrl-Z padding around segments or interchanges was skipped."""
+HEADER_TEXT = "header_text"
+"""Text before the first ISA (a VAN or clearinghouse header) was skipped."""
+ENVELOPE_COUNT = "envelope_count"
+"""SE01, GE01 or IEA01 does not count what the file holds; read whole."""
+CONTROL_NUMBER = "control_number"
+"""SE02, GE02 or IEA02 does not repeat its header's control number; read whole."""
+BALANCE = "balance"
+"""A line, claim or payment does not balance (the adjustments carry ``balance_error``)."""
+DATE = "date"
+"""A date element is not a calendar date."""
+SEGMENT = "segment"
+"""A segment that is not part of an 835, or a procedure without its code, was kept as is."""
+DUPLICATE = "duplicate"
+"""A transaction set that was read before was skipped."""
+OTHER = "other"
+"""Any other warning."""
+WARNING_KINDS = (
+    LINE_WRAPPED,
+    PADDING,
+    HEADER_TEXT,
+    ENVELOPE_COUNT,
+    CONTROL_NUMBER,
+    BALANCE,
+    DATE,
+    SEGMENT,
+    DUPLICATE,
+    OTHER,
+)
+"""Every value of ``Problem.kind`` for warnings (``era_ingest_warnings_total{kind}``)."""
 
 
 class Problem:
@@ -20,7 +64,8 @@ class Problem:
     ``segment_no`` is the 1-based position of the offending segment in the file, or 0 when the
     problem concerns the file as a whole (missing, empty, not X12, no ISA header).
     ``message`` says what was expected. ``rejected`` is true when a whole transaction set (ST..SE)
-    was dropped because of this problem; ``transaction`` then names it (ST02).
+    was dropped because of this problem; ``transaction`` then names it (ST02). ``kind`` says
+    what a warning is about (one of :data:`WARNING_KINDS`; ``None`` for errors).
     """
 
     __slots__ = _FIELDS
@@ -31,6 +76,7 @@ class Problem:
     interchange: str | None
     transaction: str | None
     rejected: bool
+    kind: str | None
 
     def __init__(  # noqa: PLR0917 - built positionally, like the frozen dataclass it was
         self,
@@ -41,6 +87,7 @@ class Problem:
         interchange: str | None = None,
         transaction: str | None = None,
         rejected: bool = False,
+        kind: str | None = None,
     ) -> None:
         init = object.__setattr__
         init(self, "file", file)
@@ -50,6 +97,7 @@ class Problem:
         init(self, "interchange", interchange)
         init(self, "transaction", transaction)
         init(self, "rejected", rejected)
+        init(self, "kind", OTHER if kind is None and severity == "warning" else kind)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r}: a Problem is immutable")
@@ -77,6 +125,9 @@ class Problem:
         return f"Problem({fields})"
 
     def __str__(self) -> str:
+        """``FILE:SEGMENT: message``, with ``WARNING`` before the message of a warning."""
+        if self.severity == "warning":
+            return f"{self.file}:{self.segment_no}: WARNING {self.message}"
         return f"{self.file}:{self.segment_no}: {self.message}"
 
 
