@@ -17,7 +17,8 @@ pytestmark = pytest.mark.unit
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "era-samples"
 CLEAN = SAMPLES / "badx12_X221-secondary-payments.edi"  # 5 adjustments, no problem
-REJECTED = SAMPLES / "tigershark_835-example_pipe.txt"  # SE01 count wrong: rejected
+REJECTED = SAMPLES / "tigershark_835-example_pipe.txt"  # SE01 count wrong: rejected if --strict
+QUIRKS = SAMPLES.parent / "era-quirks"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -49,6 +50,7 @@ def test_problems_go_to_stderr_one_line_each_and_good_output_stays(
     missing = tmp_path / "missing.835"
     code, out, err = _run(
         capsys,
+        "--strict",
         "--format",
         "jsonl",
         str(REJECTED),
@@ -57,7 +59,7 @@ def test_problems_go_to_stderr_one_line_each_and_good_output_stays(
         str(missing),
         str(tmp_path),
     )
-    assert code == 1
+    assert code == 2  # a file could not be read: 2 wins over 1
     assert len(out.splitlines()) == 5  # the clean file's adjustments are still printed
     assert err.splitlines() == [
         f"{REJECTED}:49: SE01: expected 47 (segments from ST to SE), got 43 "
@@ -68,9 +70,45 @@ def test_problems_go_to_stderr_one_line_each_and_good_output_stays(
     ]
 
 
-def test_warnings_make_the_run_unclean(capsys: pytest.CaptureFixture[str]) -> None:
+def test_exit_status_one_for_a_rejected_set_and_an_unreadable_content(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.835"
+    empty.write_bytes(b"")
+    assert _run(capsys, "--strict", str(REJECTED), str(CLEAN))[0] == 1
+    assert _run(capsys, str(empty), str(CLEAN))[0] == 1
+    assert _run(capsys, str(tmp_path / "missing.835"))[0] == 2
+
+
+def test_envelope_quirks_are_warnings_and_exit_zero_unless_strict(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = _run(capsys, "--format", "jsonl", str(REJECTED))
+    assert code == 0 and len(out.splitlines()) == 3
+    assert err.splitlines()[0] == (
+        f"{REJECTED}:49: WARNING SE01: expected 47 (segments from ST to SE), got 43; read whole"
+        " (every segment is there; ERA_INGEST_STRICT_ENVELOPE=true rejects it)"
+    )
+    monkeypatch.setenv("ERA_INGEST_STRICT_ENVELOPE", "true")
+    code, out, err = _run(capsys, "--format", "jsonl", str(REJECTED))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"{REJECTED}:49: SE01: expected 47 (segments from ST to SE), got 43 (transaction set"
+        " 0001 rejected)\n"
+    )
+    assert _run(capsys, "--no-strict", str(REJECTED))[0] == 0
+
+
+def test_layout_quirks_exit_zero_with_their_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    path = QUIRKS / "wrapped-80-crlf.835"
+    code, out, err = _run(capsys, "--strict", "--format", "jsonl", str(path))
+    assert code == 0 and len(out.splitlines()) == 6
+    assert err.startswith(f"{path}:1: WARNING line breaks inside the ISA header dropped")
+
+
+def test_warnings_keep_exit_status_zero(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, "--format", "jsonl", str(SAMPLES / "pyx12_835_simple_4010.txt"))
-    assert code == 1
+    assert code == 0
     assert len(out.splitlines()) == 5
     assert err == (
         f"{SAMPLES / 'pyx12_835_simple_4010.txt'}:4: WARNING BPR02: expected the total payment "
@@ -108,24 +146,27 @@ def test_table_has_aligned_columns_and_totals(capsys: pytest.CaptureFixture[str]
 
 
 def test_table_for_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = _run(capsys, str(REJECTED))
+    code, out, err = _run(capsys, "--strict", str(REJECTED))
     assert code == 1
     assert out.splitlines()[-1] == "0 adjustments, total amount 0"
     assert err.count("\n") == 1
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "status"),
     [
-        b"",
-        b"\x00\xff\xfe\x01" * 100,
-        b"just some text\n",
-        (SAMPLES / "badx12_X221-era-sample.edi").read_bytes()[:500],
-        (SAMPLES / "badx12_X221-era-sample.edi").read_bytes().replace(b"*46*25~", b"*4x6*25~"),
-        (SAMPLES / "badx12_X221-era-sample.edi").read_bytes().replace(b"SE*35*", b"SE*3*"),
+        (b"", 1),
+        (b"\x00\xff\xfe\x01" * 100, 1),
+        (b"just some text\n", 1),
+        ((SAMPLES / "badx12_X221-era-sample.edi").read_bytes()[:500], 1),
+        ((SAMPLES / "badx12_X221-era-sample.edi").read_bytes().replace(b"*46*25~", b"*4x6*25~"), 1),
+        ((SAMPLES / "badx12_X221-era-sample.edi").read_bytes().replace(b"SE*35*", b"SE*3*"), 0),
+        (b"\x00" * 64 + (SAMPLES / "badx12_X221-era-sample.edi").read_bytes() + b"\x1a", 0),
     ],
 )
-def test_real_entry_point_never_prints_a_traceback(content: bytes, tmp_path: Path) -> None:
+def test_real_entry_point_never_prints_a_traceback(
+    content: bytes, status: int, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.835"
     path.write_bytes(content)
     result = subprocess.run(
@@ -135,7 +176,7 @@ def test_real_entry_point_never_prints_a_traceback(content: bytes, tmp_path: Pat
         timeout=120,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == status
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert lines and all(line.startswith(f"{path}:") for line in lines)

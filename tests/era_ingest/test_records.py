@@ -66,3 +66,60 @@ def test_file_digest_streams_the_whole_file(tmp_path: Path) -> None:
     import hashlib
 
     assert file_digest(path) == hashlib.sha256(b"x" * (3 << 20)).hexdigest()
+
+
+def test_report_counts_warnings_by_kind_and_keeps_every_line() -> None:
+    report = FileReport(file="x.835", sha256="ab")
+    report.add_problem(
+        Problem("in/x.835", 1, "line breaks dropped", "warning", kind="line_wrapped")
+    )
+    report.add_problem(Problem("in/x.835", 9, "claim out of balance", "warning", kind="balance"))
+    report.add_problem(Problem("in/x.835", 12, "claim out of balance", "warning", kind="balance"))
+    report.add_problem(Problem("in/x.835", 30, "CLP04: expected a value", rejected=True))
+    data = report.as_dict()
+    assert data["warnings"] == {"line_wrapped": 1, "balance": 2}
+    assert data["problems"] == [
+        "warning: in/x.835:1: line breaks dropped",
+        "warning: in/x.835:9: claim out of balance",
+        "warning: in/x.835:12: claim out of balance",
+        "error: in/x.835:30: CLP04: expected a value",
+    ]
+    assert FileReport(**data).as_dict() == data  # a progress receipt reads back
+
+
+def test_warnings_metric_counts_committed_warnings_by_kind() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from era_ingest.metrics import IngestMetrics
+    from era_ingest.records import Tally
+    from era_ingest.x12.problems import WARNING_KINDS
+    from era_testing import metric_samples
+
+    registry = CollectorRegistry()
+    metrics = IngestMetrics(registry)
+    tally = Tally()
+    tally.warnings["padding"] += 2
+    tally.warnings["envelope_count"] += 1
+    metrics.record_committed(tally)
+    samples = {
+        dict(labels)["kind"]: value
+        for (name, labels), value in metric_samples(registry).items()
+        if name == "era_ingest_warnings_total"
+    }
+    assert samples == {
+        kind: {"padding": 2.0, "envelope_count": 1.0}.get(kind, 0.0) for kind in WARNING_KINDS
+    }
+
+
+def test_report_lines_print_as_the_parser_writes_problems() -> None:
+    from era_ingest.records import stderr_line
+
+    warning = Problem("in/x.835", 9, "claim out of balance", "warning", kind="balance")
+    error = Problem("in/x.835", 30, "CLP04: expected a value", rejected=True)
+    report = FileReport(file="x.835", sha256="ab")
+    report.add_problem(warning)
+    report.add_problem(error)
+    assert [stderr_line(line) for line in report.problems] == [str(warning), str(error)]
+    assert str(warning) == "in/x.835:9: WARNING claim out of balance"
+    assert report.errors == 1
+    assert stderr_line("something else") == "something else"

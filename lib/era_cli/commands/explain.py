@@ -1,8 +1,8 @@
 """`era explain FILE...`: parse, classify and route offline (no broker) and say why.
 
 The same classifier and router the workers run, with the whole claim in view (so CO-45
-hidden-denial and underpayment checks see every sibling adjustment). Exit status and problem
-lines as `era parse`.
+hidden-denial and underpayment checks see every sibling adjustment). Exit status, problem lines
+and ``--strict`` as `era parse`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from era_classifier.fee_schedule import FeeScheduleError
 from era_classifier.kb import KnowledgeBaseError
 from era_classifier.overrides import OverrideError
 from era_classifier.settings import ClassifierSettings
-from era_cli.commands.parse import ParsedInputs
+from era_cli.commands.parse import EXIT_STATUS, ParsedInputs, add_strict_argument, strict_default
 from era_cli.output import TableWriter
 from era_contract.topics import ROUTES
 from era_router.app import build_router
@@ -36,8 +36,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "explain",
         help="parse, classify and route 835 files offline and explain every decision",
+        description="Parse, classify and route 835 files offline and explain every decision. "
+        + EXIT_STATUS,
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
+    add_strict_argument(parser)
     parser.add_argument("--format", choices=("jsonl", "table"), default="table")
     parser.set_defaults(func=run)
 
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     except (KnowledgeBaseError, FeeScheduleError, OverrideError, ValueError, OSError) as exc:
         print(f"era explain: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    transactions = ParsedInputs(args.files, sys.stderr)
+    strict = strict_default() if args.strict is None else args.strict
+    transactions = ParsedInputs(args.files, sys.stderr, strict=strict)
     records = (
         record for txn in transactions for record in explain(txn.adjustments, classifier, router)
     )
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
     else:
         _write_table(records, sys.stdout)
-    return 0 if transactions.clean else 1
+    return transactions.exit_status()
 
 
 def _write_table(records: Iterable[dict[str, Any]], out: TextIO) -> None:

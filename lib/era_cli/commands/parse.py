@@ -1,24 +1,29 @@
 """`era parse FILE...`: parse 835 files and print their adjustments (no broker, no classifier).
 
-Exit status 0 only when every input parsed cleanly; otherwise 1, with one line per problem on
-stderr (``FILE:SEGMENT_NO: what was expected``) while the good adjustments still go to stdout.
-Warnings (a claim or payment that does not balance, a bad date, an unknown segment) are problems
-too: the file did not parse cleanly. ``--format jsonl`` streams one compact JSON object per
-adjustment, transaction set by transaction set; ``--format table`` (the default) collects the rows
-to align the columns, then prints totals. ``--records claims`` prints one record per CLP (with
-every service line) and ``--records remittances`` one per transaction set instead of the
-adjustments (:mod:`.parse_records`).
+Every problem is one line on stderr (``FILE:SEGMENT: what was expected``; warnings as
+``FILE:SEGMENT: WARNING ...``) while the good adjustments still go to stdout. Exit status (the
+same for `era explain` and `era ingest`): 0 when every transaction set was accepted, warnings
+(a claim that does not balance, a wrapped or padded file, a wrong envelope count) included; 1
+when a set or a file was rejected or another error was reported; 2 for a usage error or a file
+that cannot be read (2 wins over 1). ``--strict`` (or ``ERA_INGEST_STRICT_ENVELOPE=true``)
+rejects sets whose envelope counts or control numbers are wrong. ``--format jsonl`` streams one
+compact JSON object per adjustment, transaction set by transaction set; ``--format table`` (the
+default) collects the rows to align the columns, then prints totals. ``--records claims``
+prints one record per CLP (with every service line) and ``--records remittances`` one per
+transaction set instead of the adjustments (:mod:`.parse_records`).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
 from era_ingest.x12 import ParsedTransaction, Problem, X12Error, parse_path
+from era_ingest.x12.problems import IO
 
 TYPE_CHECKING = False  # typing itself is not imported at run time
 if TYPE_CHECKING:
@@ -29,17 +34,41 @@ TABLE_COLUMNS = ("file", "claim", "line", "group-carc", "amount", "procedure", "
 _MAX_CELL = 40
 
 
+EXIT_STATUS = (
+    "Exit 0 when every transaction set was accepted (warnings included), 1 when a set or file "
+    "was rejected or an error reported, 2 for usage errors and files that cannot be read."
+)
+STRICT_ENV = "ERA_INGEST_STRICT_ENVELOPE"
+
+
+def strict_default() -> bool:
+    """``ERA_INGEST_STRICT_ENVELOPE`` as a boolean (true, 1, yes, on)."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def add_strict_argument(parser: argparse.ArgumentParser) -> None:
+    """``--strict``/``--no-strict``: strict X12 envelope checking (default from the env)."""
+    parser.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reject transaction sets whose SE01/SE02 are wrong and report wrong GE/IEA "
+        f"trailers as errors (default: {STRICT_ENV}, else off: read whole with a warning)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``parse`` subcommand."""
     parser = subparsers.add_parser(
         "parse",
         help="parse X12 835 files and print one adjustment per CAS triplet / PLB adjustment",
         description=(
-            "Parse X12 835 (ERA) files. Exit 0 only when every file parsed cleanly; otherwise "
-            "exit 1 with one 'FILE:SEGMENT: problem' line per problem on stderr."
+            "Parse X12 835 (ERA) files; one 'FILE:SEGMENT: problem' line per problem on stderr. "
+            + EXIT_STATUS
         ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="835 files to parse")
+    add_strict_argument(parser)
     parser.add_argument(
         "--format",
         choices=("jsonl", "table"),
@@ -59,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Parse every file named in ``args.files``; return the exit status."""
     out = sys.stdout
-    transactions = ParsedInputs(args.files, sys.stderr)
+    transactions = ParsedInputs(args.files, sys.stderr, strict=_strict(args))
     # The parser allocates millions of short-lived lists and dicts and frees them by reference
     # counting; the cycle collector, run every 700 allocations, would walk the live ones again
     # and again. Collect less often (memory stays flat: nothing here forms cycles).
@@ -83,22 +112,45 @@ def run(args: argparse.Namespace) -> int:
         gc.set_threshold(*threshold)
         gc.unfreeze()
     out.flush()
-    return 0 if transactions.clean else 1
+    return transactions.exit_status()
+
+
+def _strict(args: argparse.Namespace) -> bool:
+    strict = getattr(args, "strict", None)
+    return strict_default() if strict is None else bool(strict)
 
 
 class ParsedInputs:
-    """Iterates the accepted transaction sets of all files; reports problems on ``err``."""
+    """Iterates the accepted transaction sets of all files; reports problems on ``err``.
 
-    def __init__(self, files: Iterable[str], err: TextIO) -> None:
+    ``errors`` counts the error problems (rejected sets and files included), ``io_errors``
+    those about reading a file, ``warnings`` the rest; :meth:`exit_status` decides from them.
+    """
+
+    def __init__(self, files: Iterable[str], err: TextIO, *, strict: bool = False) -> None:
         self.files = files
         self.err = err
-        self.clean = True
+        self.strict = strict
+        self.errors = 0
+        self.io_errors = 0
+        self.warnings = 0
+
+    @property
+    def clean(self) -> bool:
+        """Whether nothing at all (not even a warning) was reported."""
+        return not (self.errors or self.io_errors or self.warnings)
+
+    def exit_status(self) -> int:
+        """2 when a file could not be read, else 1 when an error was reported, else 0."""
+        if self.io_errors:
+            return 2
+        return 1 if self.errors else 0
 
     def __iter__(self) -> Iterator[ParsedTransaction]:
         err = self.err
         for name in self.files:
             try:
-                for item in parse_path(name):
+                for item in parse_path(name, strict=self.strict):
                     if isinstance(item, Problem):
                         self.report(item)
                         continue
@@ -110,7 +162,12 @@ class ParsedInputs:
             err.flush()
 
     def report(self, problem: Problem) -> None:
-        self.clean = False
+        if problem.severity == "warning":
+            self.warnings += 1
+        elif problem.kind == IO:
+            self.io_errors += 1
+        else:
+            self.errors += 1
         self.err.write(f"{problem}\n")
 
 

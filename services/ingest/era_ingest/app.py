@@ -48,6 +48,7 @@ from era_ingest.records import (
 )
 from era_ingest.settings import IngestSettings
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
+from era_ingest.x12.problems import DUPLICATE, OTHER
 from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import TopicReadError, read_to_end
@@ -245,11 +246,14 @@ class IngestPublisher:
         encode = self.codecs.adjustment.encode
         produce = self._produce
         topic = self.topics.adjustments
-        for index, item in enumerate(parse_path(path), start=1):
+        strict = self.settings.strict_envelope
+        for index, item in enumerate(parse_path(path, strict=strict), start=1):
             if index <= done_items:
                 continue  # committed by an earlier run that was cut off
             if isinstance(item, Problem):
                 report.add_problem(item)
+                if item.severity == "warning":
+                    txn.tally.warnings[item.kind or OTHER] += 1
                 if item.rejected:
                     report.transactions_rejected += 1
                     txn.tally.rejected_sets += 1
@@ -258,11 +262,13 @@ class IngestPublisher:
                     self._dead_letter(item, "unreadable_file", digest, txn.tally)
                 continue
             if self._already_published(item, path, report):
+                txn.tally.warnings[DUPLICATE] += 1
                 continue
             txn.new_sets[item.fingerprint] = path.name
             report.transactions_accepted += 1
             for problem in item.problems:
                 report.add_problem(problem)
+                txn.tally.warnings[problem.kind or OTHER] += 1
             txn.tally.add_claims(item.payer_id, item.claim_statuses)
             self._publish_claims(item, report)
             counted = txn.tally.adjustments
@@ -358,6 +364,7 @@ class IngestPublisher:
                 "warning",
                 item.interchange,
                 item.transaction,
+                kind=DUPLICATE,
             )
         )
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from era_ingest.records import Tally
+from era_ingest.x12.problems import WARNING_KINDS
 from era_streams.metrics import dead_letter_counter
 
 
@@ -29,6 +30,15 @@ class IngestMetrics:
             "835 transaction sets rejected whole.",
             registry=registry,
         )
+        self.warnings = Counter(
+            "era_ingest_warnings_total",
+            "Warnings on files read whole, by kind (line_wrapped, padding, header_text,"
+            " envelope_count, control_number, balance, date, segment, duplicate, other).",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in WARNING_KINDS:
+            self.warnings.labels(kind)  # every kind is exported, from 0
         self.dead_letters = dead_letter_counter(registry)
         self.claims = Counter(
             "era_ingest_claims_total",
@@ -64,5 +74,7 @@ class IngestMetrics:
             self.claims.labels(payer, claim_outcome).inc(count)
         for reason, count in tally.dead_letters.items():
             self.dead_letters.labels("ingest", reason).inc(count)
+        for kind, count in tally.warnings.items():
+            self.warnings.labels(kind).inc(count)
         if tally.rejected_sets:
             self.transactions_rejected.inc(tally.rejected_sets)

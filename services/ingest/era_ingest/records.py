@@ -4,12 +4,14 @@ file report."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from era_ingest.x12 import Problem
+from era_ingest.x12.problems import OTHER
 
 INGEST = "ingest"
 
@@ -39,6 +41,7 @@ class Tally:
     adjustments: Counter[tuple[str, str]] = field(default_factory=Counter)  # (payer, level)
     claims: Counter[tuple[str, str]] = field(default_factory=Counter)  # (payer, outcome)
     dead_letters: Counter[str] = field(default_factory=Counter)  # reason
+    warnings: Counter[str] = field(default_factory=Counter)  # Problem.kind
     rejected_sets: int = 0
 
     def add_claims(self, payer: str | None, statuses: dict[str, int]) -> None:
@@ -96,6 +99,19 @@ def dead_letter_for(
     }
 
 
+_REPORT_LINE = re.compile(r"(warning|error): (.*?:\d+): (.*)", re.DOTALL)
+
+
+def stderr_line(entry: str) -> str:
+    """A report's problem line (``severity: FILE:SEGMENT: message``) as the CLI prints it:
+    ``FILE:SEGMENT: message``, ``FILE:SEGMENT: WARNING message`` for a warning."""
+    found = _REPORT_LINE.fullmatch(entry)
+    if found is None:
+        return entry
+    severity, where, message = found.groups()
+    return f"{where}: WARNING {message}" if severity == "warning" else f"{where}: {message}"
+
+
 def set_receipt(file: str) -> dict[str, str]:
     """The ledger value of a published transaction set (its key is ``set:<fingerprint>``)."""
     return {"file": file}
@@ -116,12 +132,20 @@ class FileReport:
     transactions_duplicate: int = 0
     problems: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
+    warnings: dict[str, int] = field(default_factory=dict)  # Problem.kind -> count
+    errors: int = 0  # error problems (rejected sets and files included)
 
     def add_problem(self, problem: Problem) -> None:
-        """Record a problem (errors and warnings alike) in the report."""
+        """Record a problem (errors and warnings alike) in the report; warnings are also
+        counted by kind."""
         self.problems.append(
             f"{problem.severity}: {problem.file}:{problem.segment_no}: {problem.message}"
         )
+        if problem.severity == "warning":
+            kind = problem.kind or OTHER
+            self.warnings[kind] = self.warnings.get(kind, 0) + 1
+        else:
+            self.errors += 1
 
     def settle(self) -> str:
         """Decide the outcome from what was counted: accepted, partial or rejected."""
@@ -153,4 +177,6 @@ class FileReport:
             "transactions_duplicate": self.transactions_duplicate,
             "problems": self.problems,
             "duplicate_of": self.duplicate_of,
+            "warnings": self.warnings,
+            "errors": self.errors,
         }

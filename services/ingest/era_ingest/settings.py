@@ -40,5 +40,10 @@ class IngestSettings(BaseSettings):
         default=2.0, ge=0, description="a file is complete when unchanged for this long"
     )
     max_file_bytes: int = Field(default=2 * 1024**3, ge=1)
+    strict_envelope: bool = Field(
+        default=False,
+        description="reject transaction sets whose SE01/SE02 are wrong and count wrong GE/IEA"
+        " trailers as errors (X12's own rule); off, such files are read whole with a warning",
+    )
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8001

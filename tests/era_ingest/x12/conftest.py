@@ -116,12 +116,19 @@ def interchange(
     return terminator.join(out) + terminator
 
 
-def parse_bytes(data: bytes | str, name: str = "test.835", chunk_size: int | None = None) -> Parsed:
-    """Parse in-memory content; optionally with a tiny chunk size to exercise boundaries."""
+def parse_bytes(
+    data: bytes | str,
+    name: str = "test.835",
+    chunk_size: int | None = None,
+    *,
+    strict: bool = False,
+) -> Parsed:
+    """Parse in-memory content; optionally with a tiny chunk size to exercise boundaries, or
+    with strict envelope checking."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if chunk_size is None:
-        return list(parse_stream(io.BytesIO(raw), name))
-    return list(parse_stream(Trickle(raw, chunk_size), name))
+        return list(parse_stream(io.BytesIO(raw), name, strict=strict))
+    return list(parse_stream(Trickle(raw, chunk_size), name, strict=strict))
 
 
 class Trickle(io.RawIOBase):

@@ -129,6 +129,7 @@ WRAPPABLE = [
             "edi835parser_united_healthcare_legacy_sample.txt",
             "lfh_demo.835",
             "pyx12_835_simple_4010.txt",
+            "tigershark_835-example-2_pipe.txt",  # "\n~SEG": read with "~" as terminator
         )
     ),
     (QUIRKS / "clean.835").read_bytes().rstrip(b"\n"),
@@ -174,7 +175,8 @@ def test_wrapping_a_valid_file_never_changes_its_adjustments(
 @st.composite
 def padded(draw: st.DrawFn) -> tuple[bytes, bytes]:
     """(a valid file, the same file with NUL/Ctrl-Z runs between segments and interchanges)."""
-    first, second = draw(st.sampled_from(WRAPPABLE[:-1])), draw(st.sampled_from(WRAPPABLE[:-1]))
+    seeds = [seed for seed in WRAPPABLE[:-1] if seed[105:106] != b"\n"]  # not the "\n~" one
+    first, second = draw(st.sampled_from(seeds)), draw(st.sampled_from(seeds))
     clean = first + b"\n" + second
     pieces = [first, b"\n", second]
     out = bytearray()

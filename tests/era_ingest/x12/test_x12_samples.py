@@ -34,6 +34,7 @@ class Outcome:
     implementation: str = "005010X221A1"
     decision: str = ""  # why, when the file is odd
     levels: dict[str, int] = field(default_factory=dict)
+    warning_kinds: dict[str, int] = field(default_factory=dict)  # when the file has any odd one
 
 
 OUTCOMES: dict[str, Outcome] = {
@@ -215,43 +216,45 @@ OUTCOMES: dict[str, Outcome] = {
         decision="UTF-8 BOM before ISA",
     ),
     "opendental_JustinSmithERA_NoAutoProcessCARCs.txt": Outcome(
-        0,
-        0,
-        "0",
-        errors=(
+        1,
+        4,
+        "420",
+        implementation="004010X091A1",
+        warnings=10,
+        unbalanced=4,
+        checks=(
+            (0, "carc", "16"),
+            (0, "amount", "158"),
             (
-                89,
-                "SE01: expected 87 (segments from ST to SE), got 91 (transaction set 0001 "
-                "rejected)",
-                True,
+                0,
+                "balance_error",
+                "claim out of balance: CLP03 - CLP04 = 56, claim and line CAS total 158",
             ),
+            (1, "procedure", "AD:D0120"),
+            (3, "carc", "50"),
         ),
-        decision="edited copy whose SE01 still counts the original 91 segments: rejected",
+        levels={"claim": 2, "line": 2},
+        decision="an edited copy whose SE01 still counts the original 91 segments: read whole"
+        " with an SE01 warning; its edited claims do not balance, so all 4 go to review",
+        warning_kinds={"envelope_count": 1, "balance": 9},
     ),
     "opendental_x835MassHealth.txt": Outcome(
         1,
         25,
         "6327",
         implementation="004010X091A1",
-        errors=(
-            (297, "GE02: expected 8 (GS06), got '7'", False),
-            (298, "IEA02: expected 661218265 (ISA13), got '211127644'", False),
-        ),
-        warnings=51,
+        warnings=53,
         unbalanced=25,
         checks=((6, "rarcs", ["C715", "T351"]), (6, "segment_no", 90)),
-        decision="obfuscated data: nothing balances and trailer control numbers differ",
+        decision="obfuscated data: nothing balances; GE02/IEA02 differ from GS06/ISA13 (warnings)",
+        warning_kinds={"control_number": 2, "balance": 51},
     ),
     "opendental_x835PayerControlNumber.txt": Outcome(
         5,
         73,
         "4822.93",
         implementation="004010X091A1",
-        errors=(
-            (538, "GE02: expected 8 (GS06), got '5'", False),
-            (539, "IEA02: expected 134288381 (ISA13), got '828346414'", False),
-        ),
-        warnings=76,
+        warnings=78,
         unbalanced=73,
         checks=(
             (4, "quantity", "8.4"),
@@ -259,7 +262,8 @@ OUTCOMES: dict[str, Outcome] = {
             (4, "segment_no", 42),
             (0, "amount", "030"),  # digits exactly as in the file
         ),
-        decision="obfuscated data: nothing balances and trailer control numbers differ",
+        decision="obfuscated data: nothing balances; GE02/IEA02 differ from GS06/ISA13 (warnings)",
+        warning_kinds={"control_number": 2, "balance": 76},
     ),
     "pyx12_835_mult_loops.txt": Outcome(
         1,
@@ -306,24 +310,47 @@ OUTCOMES: dict[str, Outcome] = {
     ),
     "tasty_profee.edi": Outcome(1, 4, "56.75", checks=((3, "amount", "20"),)),
     "tigershark_835-example-2_pipe.txt": Outcome(
-        0,
-        0,
-        "0",
+        2,
+        2,
+        "11275.91",
         implementation="004010X091A1",
-        errors=(
-            (31, "SE01: expected 29 (segments from ST to SE), got 28", True),
-            (61, "SE01: expected 30 (segments from ST to SE), got 28", True),
-            (62, "GE01: expected 2 (transaction sets in group 15555), got 1", False),
+        warnings=4,
+        checks=(
+            (0, "claim_id", "001-SSSSSSSSST"),
+            (0, "group_code", "PR"),
+            (0, "amount", "145.00"),
+            (1, "procedure", "HC:88888"),
+            (1, "amount", "11130.91"),
+            (1, "segment_no", 58),
         ),
-        decision="'\\n~SEG' layout is read, but SE01/GE01 counts are wrong: rejected",
+        levels={"claim": 1, "line": 1},
+        decision="'\\n~SEG' layout; SE01 28 in both sets (29 and 30 segments) and GE01 1 for two"
+        " sets: read whole with three warnings. The first set has no CAS (no adjustment) and"
+        " BPR02 12345.67 against CLP04 200.02: one balance warning",
+        warning_kinds={"envelope_count": 3, "balance": 1},
     ),
     "tigershark_835-example_pipe.txt": Outcome(
-        0,
-        0,
-        "0",
+        1,
+        3,
+        "10914.72",
         implementation="004010X091A1",
-        errors=((49, "SE01: expected 47 (segments from ST to SE), got 43", True),),
-        decision="'\\n~SEG' layout is read, but the SE01 count is wrong: rejected",
+        warnings=2,
+        unbalanced=3,
+        checks=(
+            (1, "rarcs", ["N220", "M68"]),
+            (2, "level", "provider"),
+            (2, "carc", "WO"),
+            (2, "amount", "-361.19"),
+            (
+                2,
+                "balance_error",
+                "transaction out of balance: BPR02 = 12345.67, CLP04 total - PLB total = 12561.86",
+            ),
+        ),
+        levels={"claim": 1, "line": 1, "provider": 1},
+        decision="'\\n~SEG' layout; SE01 43 for 47 segments: read whole with a warning. BPR02"
+        " does not equal CLP04 - PLB: every adjustment to review",
+        warning_kinds={"envelope_count": 1, "balance": 1},
     ),
 }
 
@@ -351,6 +378,12 @@ def test_sample_outcome(name: str, x12: SimpleNamespace) -> None:
         assert (segment_no, rejected) == (want_no, want_rejected)
         assert fragment in message
     assert sum(p.severity == "warning" for p in every) == expected.warnings
+    if expected.warning_kinds:
+        kinds: dict[str, int] = {}
+        for problem in every:
+            if problem.severity == "warning":
+                kinds[str(problem.kind)] = kinds.get(str(problem.kind), 0) + 1
+        assert kinds == expected.warning_kinds
     assert sum(a["balance_error"] is not None for a in found) == expected.unbalanced
     for index, name_, value in expected.checks:
         assert found[index][name_] == value, (index, name_)
@@ -414,3 +447,76 @@ def test_a_set_reusing_control_numbers_with_other_content_gets_its_own_ids(
     assert len(found) == 8
     assert not [p for p in x12.problems(parsed) if p.rejected or "duplicate" in p.message]
     assert len({a["event_id"] for a in found}) == 8, "other content, other ids"
+
+
+# What strict envelope checking (ERA_INGEST_STRICT_ENVELOPE=true, `era parse --strict`) gives
+# for the samples whose envelope counts or control numbers are wrong: the rejections and errors
+# every file gave before envelope mismatches became warnings.
+STRICT_OUTCOMES: dict[str, tuple[int, int, tuple[tuple[int, str, bool], ...]]] = {
+    "opendental_JustinSmithERA_NoAutoProcessCARCs.txt": (
+        0,
+        0,
+        (
+            (
+                89,
+                "SE01: expected 87 (segments from ST to SE), got 91 (transaction set 0001 "
+                "rejected)",
+                True,
+            ),
+        ),
+    ),
+    "opendental_x835MassHealth.txt": (
+        1,
+        25,
+        (
+            (297, "GE02: expected 8 (GS06), got '7'", False),
+            (298, "IEA02: expected 661218265 (ISA13), got '211127644'", False),
+        ),
+    ),
+    "opendental_x835PayerControlNumber.txt": (
+        5,
+        73,
+        (
+            (538, "GE02: expected 8 (GS06), got '5'", False),
+            (539, "IEA02: expected 134288381 (ISA13), got '828346414'", False),
+        ),
+    ),
+    "tigershark_835-example-2_pipe.txt": (
+        0,
+        0,
+        (
+            (31, "SE01: expected 29 (segments from ST to SE), got 28", True),
+            (61, "SE01: expected 30 (segments from ST to SE), got 28", True),
+            (62, "GE01: expected 2 (transaction sets in group 15555), got 1", False),
+        ),
+    ),
+    "tigershark_835-example_pipe.txt": (
+        0,
+        0,
+        ((49, "SE01: expected 47 (segments from ST to SE), got 43", True),),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OUTCOMES))
+def test_strict_envelope_checking_reproduces_the_rejections(
+    name: str, x12: SimpleNamespace
+) -> None:
+    parsed = list(parse_path(SAMPLES / name, strict=True))
+    lenient = OUTCOMES[name]
+    sets, count, errors = STRICT_OUTCOMES.get(name, (lenient.sets, lenient.count, lenient.errors))
+    assert sum(isinstance(item, ParsedTransaction) for item in parsed) == sets
+    assert len(x12.adjustments(parsed)) == count
+    found = [(p.segment_no, p.message, p.rejected) for p in x12.problems(parsed)]
+    found = [
+        item for item, p in zip(found, x12.problems(parsed), strict=True) if p.severity == "error"
+    ]
+    assert [(n, r) for n, _, r in found] == [(n, r) for n, _, r in errors]
+    for (_, message, _), (_, fragment, _) in zip(found, errors, strict=True):
+        assert fragment in message
+
+
+def test_every_sample_with_an_isa_comes_out_whole() -> None:
+    for name, outcome in OUTCOMES.items():
+        if name != "edi835parser_blue_cross_nc_sample.txt":  # the one file without an ISA
+            assert outcome.sets and not outcome.errors, name

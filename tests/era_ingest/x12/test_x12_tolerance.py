@@ -163,3 +163,64 @@ def test_isa_in_header_text_is_not_taken_for_the_interchange(x12: SimpleNamespac
     parsed = x12.parse(text)
     assert len(_without_file(parsed)) == 3
     assert [p.kind for p in _problems(parsed)] == [HEADER_TEXT]
+
+
+ENVELOPE_QUIRKS = {
+    # file: (warning kind, segment, message start, rejected in strict mode)
+    "se01-off-by-one.835": (
+        "envelope_count",
+        32,
+        "SE01: expected 30 (segments from ST to SE), got 31",
+        True,
+    ),
+    "se02-off-by-one.835": ("control_number", 32, "SE02: expected 0001 (ST02), got '0002'", True),
+    "ge01-off-by-one.835": (
+        "envelope_count",
+        33,
+        "GE01: expected 1 (transaction sets in group 905), got 2",
+        False,
+    ),
+    "ge02-off-by-one.835": ("control_number", 33, "GE02: expected 905 (GS06), got '906'", False),
+    "iea01-off-by-one.835": (
+        "envelope_count",
+        34,
+        "IEA01: expected 1 (functional groups in interchange 000000905), got 2",
+        False,
+    ),
+    "iea02-off-by-one.835": (
+        "control_number",
+        34,
+        "IEA02: expected 000000905 (ISA13), got '000000906'",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENVELOPE_QUIRKS))
+def test_envelope_echo_off_by_one_is_read_whole_with_a_warning(name: str) -> None:
+    kind, segment_no, message, _ = ENVELOPE_QUIRKS[name]
+    parsed = list(parse_path(QUIRKS / name))
+    assert _without_file(parsed) == _without_file(list(parse_path(QUIRKS / "clean.835")))
+    (problem,) = _problems(parsed)
+    assert (problem.severity, problem.kind, problem.segment_no) == ("warning", kind, segment_no)
+    assert problem.message.startswith(f"{message}; read whole")
+
+
+@pytest.mark.parametrize("name", sorted(ENVELOPE_QUIRKS))
+def test_strict_envelope_checking_refuses_the_echo(name: str) -> None:
+    _, segment_no, message, rejected = ENVELOPE_QUIRKS[name]
+    parsed = list(parse_path(QUIRKS / name, strict=True))
+    (problem,) = _problems(parsed)
+    assert (problem.severity, problem.rejected, problem.segment_no) == (
+        "error",
+        rejected,
+        segment_no,
+    )
+    assert problem.message.startswith(message) and "read whole" not in problem.message
+    assert len(_without_file(parsed)) == (0 if rejected else 6)
+
+
+def test_strict_mode_keeps_the_layout_tolerance() -> None:
+    for name in LAYOUT_QUIRKS:
+        parsed = list(parse_path(QUIRKS / name, strict=True))
+        assert [p.severity for p in _problems(parsed)] == ["warning"], name

@@ -33,9 +33,9 @@ def _only(parsed: list[ParsedTransaction | Problem]) -> Problem:
 # -- envelope and counts ---------------------------------------------------------------------
 
 
-def test_wrong_se01_rejects_that_set_only(x12: SimpleNamespace) -> None:
+def test_wrong_se01_rejects_that_set_only_in_strict_mode(x12: SimpleNamespace) -> None:
     text = x12.interchange(x12.BODY, x12.BODY).replace("SE*19*0001", "SE*18*0001", 1)
-    parsed = x12.parse(text)
+    parsed = x12.parse(text, strict=True)
     problem = _only(parsed)
     assert problem.rejected and problem.transaction == "0001"
     assert problem.segment_no == 21
@@ -48,10 +48,34 @@ def test_wrong_se01_rejects_that_set_only(x12: SimpleNamespace) -> None:
     assert len(accepted[0].adjustments) == 3
 
 
-def test_se02_must_repeat_st02(x12: SimpleNamespace) -> None:
-    problem = _only(x12.parse(x12.interchange().replace("SE*19*0001", "SE*19*0009")))
+def test_wrong_se01_is_a_warning_of_the_set_read_whole(x12: SimpleNamespace) -> None:
+    clean = x12.parse(x12.interchange(x12.BODY, x12.BODY))
+    text = x12.interchange(x12.BODY, x12.BODY).replace("SE*19*0001", "SE*18*0001", 1)
+    parsed = x12.parse(text)
+    assert x12.adjustments(parsed) == x12.adjustments(clean)
+    (problem,) = x12.problems(parsed)
+    assert (problem.severity, problem.kind, problem.rejected) == (
+        "warning",
+        "envelope_count",
+        False,
+    )
+    assert (problem.segment_no, problem.transaction) == (21, "0001")
+    assert problem.message.startswith(
+        "SE01: expected 19 (segments from ST to SE), got 18; read whole"
+    )
+    assert str(problem).startswith("test.835:21: WARNING SE01: expected 19")
+
+
+def test_se02_must_repeat_st02_in_strict_mode(x12: SimpleNamespace) -> None:
+    text = x12.interchange().replace("SE*19*0001", "SE*19*0009")
+    problem = _only(x12.parse(text, strict=True))
     assert problem.rejected
     assert "SE02: expected 0001 (ST02), got '0009'" in problem.message
+    parsed = x12.parse(text)
+    assert len(x12.adjustments(parsed)) == 3
+    (warning,) = x12.problems(parsed)
+    assert (warning.severity, warning.kind) == ("warning", "control_number")
+    assert warning.message.startswith("SE02: expected 0001 (ST02), got '0009'; read whole")
 
 
 def test_non_numeric_se01(x12: SimpleNamespace) -> None:
@@ -83,24 +107,55 @@ def test_truncated_file(x12: SimpleNamespace) -> None:
     assert x12.adjustments(parsed) == []
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "message"),
-    [
-        ("GE*1*1", "GE*2*1", "GE01: expected 1 (transaction sets in group 1), got 2"),
-        ("GE*1*1", "GE*1*7", "GE02: expected 1 (GS06), got '7'"),
-        ("GE*1*1", "GE*X*1", "GE01: expected a count, got 'X'"),
-        ("IEA*1*000000001", "IEA*3*000000001", "IEA01: expected 1 (functional groups"),
-        ("IEA*1*000000001", "IEA*1*000000002", "IEA02: expected 000000001 (ISA13), got"),
-    ],
-)
-def test_trailer_errors_are_reported_but_sets_stay(
-    old: str, new: str, message: str, x12: SimpleNamespace
+TRAILER_MISMATCHES = [
+    ("GE*1*1", "GE*2*1", "GE01: expected 1 (transaction sets in group 1), got 2", "envelope_count"),
+    ("GE*1*1", "GE*1*7", "GE02: expected 1 (GS06), got '7'", "control_number"),
+    (
+        "IEA*1*000000001",
+        "IEA*3*000000001",
+        "IEA01: expected 1 (functional groups",
+        "envelope_count",
+    ),
+    (
+        "IEA*1*000000001",
+        "IEA*1*000000002",
+        "IEA02: expected 000000001 (ISA13), got",
+        "control_number",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message", "kind"), TRAILER_MISMATCHES)
+def test_trailer_mismatches_are_warnings(
+    old: str, new: str, message: str, kind: str, x12: SimpleNamespace
 ) -> None:
     parsed = x12.parse(x12.interchange().replace(old, new))
     problem = _only(parsed)
-    assert message in problem.message
+    assert message in problem.message and problem.message.endswith(
+        "; read whole (every segment is there; ERA_INGEST_STRICT_ENVELOPE=true rejects it)"
+    )
+    assert (problem.severity, problem.kind, problem.rejected) == ("warning", kind, False)
+    assert x12.adjustments(parsed) == x12.adjustments(x12.parse(x12.interchange()))
+
+
+@pytest.mark.parametrize(("old", "new", "message", "kind"), TRAILER_MISMATCHES)
+def test_trailer_mismatches_are_errors_in_strict_mode_but_sets_stay(
+    old: str, new: str, message: str, kind: str, x12: SimpleNamespace
+) -> None:
+    parsed = x12.parse(x12.interchange().replace(old, new), strict=True)
+    problem = _only(parsed)
+    assert message in problem.message and "read whole" not in problem.message
     assert not problem.rejected and problem.severity == "error"
     assert len(x12.adjustments(parsed)) == 3
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_trailer_count_that_is_not_a_number_is_an_error(
+    strict: bool, x12: SimpleNamespace
+) -> None:
+    problem = _only(x12.parse(x12.interchange().replace("GE*1*1", "GE*X*1"), strict=strict))
+    assert "GE01: expected a count, got 'X'" in problem.message
+    assert problem.severity == "error"
 
 
 def test_padded_and_unpadded_control_numbers_match(x12: SimpleNamespace) -> None:

@@ -21,7 +21,7 @@ from .loops import (
     ServiceLine,
     split_composite,
 )
-from .problems import Problem
+from .problems import BALANCE, OTHER, SEGMENT, Problem
 from .validation import (
     DECIMALS,
     SegmentError,
@@ -56,8 +56,8 @@ class ClaimLoops:
     transaction: str
     problems: list[Problem]
 
-    def warn(self, segment_no: int, message: str) -> None:
-        """Record a problem that does not reject the transaction set."""
+    def warn(self, segment_no: int, message: str, kind: str = OTHER) -> None:
+        """Record a problem that does not reject the transaction set (``kind``: what about)."""
         self.problems.append(
             Problem(
                 self.file,
@@ -66,6 +66,7 @@ class ClaimLoops:
                 "warning",
                 self.interchange,
                 self.transaction,
+                kind=kind,
             ),
         )
 
@@ -242,6 +243,7 @@ class ClaimLoops:
             self.warn(
                 segment_no,
                 f"SVC01: expected qualifier and procedure code, got {composite[:40]!r}",
+                SEGMENT,
             )
         charge_value = decimals_get(charge)
         if charge_value is None:
@@ -321,6 +323,7 @@ class ClaimLoops:
                 line.segment_no,
                 f"SVC (claim {claim_id}, line {line.index}): expected SVC02 - SVC03 to equal "
                 f"the line CAS total; {line.balance_error}",
+                BALANCE,
             )
 
     def close_claim(self) -> None:
@@ -338,6 +341,7 @@ class ClaimLoops:
                 claim.segment_no,
                 f"CLP (claim {claim.fields['claim_id']}): expected CLP03 - CLP04 to equal the "
                 f"claim and line CAS total; {error}",
+                BALANCE,
             )
         if claim.fields["claim_status"] == PREDETERMINATION:
             set_estimates(claim)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .parsed_transaction import ParsedTransaction
-from .problems import Problem, X12Error
+from .problems import CONTROL_NUMBER, DUPLICATE, ENVELOPE_COUNT, IO, Problem, X12Error
 from .remittance import HANDLERS, Remittance
 from .segments import SegmentReader
 from .validation import SegmentError, count, same_control_number
@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing itself is not imported at run time
 if TYPE_CHECKING:
     from typing import BinaryIO
 
+_READ_WHOLE = "; read whole (every segment is there; ERA_INGEST_STRICT_ENVELOPE=true rejects it)"
 KNOWN_IMPLEMENTATIONS = frozenset({"005010X221A1", "005010X221", "004010X091A1", "004010X091"})
 _ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
@@ -23,8 +24,9 @@ _ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 class _FileWalker:
     """State machine over the envelope segments of one file."""
 
-    def __init__(self, stream: BinaryIO, file_name: str) -> None:
+    def __init__(self, stream: BinaryIO, file_name: str, *, strict: bool = False) -> None:
         self.file = file_name
+        self.strict = strict
         self.base_name = Path(file_name).name or file_name
         self.reader = SegmentReader(stream, file_name)
         self.isa: list[str] | None = None
@@ -39,6 +41,19 @@ class _FileWalker:
     def problem(self, segment_no: int, message: str) -> None:
         interchange = self.isa[13] if self.isa is not None else None
         self.pending.append(Problem(self.file, segment_no, message, "error", interchange))
+
+    def envelope_mismatch(self, segment_no: int, message: str, kind: str) -> None:
+        """A trailer count or control number that does not match: a warning (the segments are
+        all there), an error in strict mode."""
+        if self.strict:
+            self.problem(segment_no, message)
+            return
+        interchange = self.isa[13] if self.isa is not None else None
+        self.pending.append(
+            Problem(
+                self.file, segment_no, f"{message}{_READ_WHOLE}", "warning", interchange, kind=kind
+            )
+        )
 
     def reject(self, txn: Remittance, segment_no: int, message: str) -> None:
         self.pending.append(
@@ -137,15 +152,7 @@ class _FileWalker:
     ) -> None:
         if broken is None:
             try:
-                expected = segment_no - txn.st_segment_no + 1
-                found = count(se[1] if len(se) > 1 else "", "SE01")
-                if found != expected:
-                    raise SegmentError(
-                        f"SE01: expected {expected} (segments from ST to SE), got {found}",
-                    )
-                control = se[2] if len(se) > 2 else ""
-                if control != txn.transaction:
-                    raise SegmentError(f"SE02: expected {txn.transaction} (ST02), got {control!r}")
+                self.check_se(txn, segment_no, se)
                 txn.finish(segment_no)
             except SegmentError as exc:
                 broken = (segment_no, str(exc))
@@ -174,6 +181,26 @@ class _FileWalker:
             ),
         )
 
+    def check_se(self, txn: Remittance, segment_no: int, se: list[str]) -> None:
+        """SE01 (segment count) and SE02 (= ST02): a mismatch rejects the set in strict mode,
+        else it is a warning of the set; an SE01 that is not a count always rejects it."""
+        expected = segment_no - txn.st_segment_no + 1
+        found = count(se[1] if len(se) > 1 else "", "SE01")
+        mismatches: list[tuple[str, str]] = []
+        if found != expected:
+            mismatches.append(
+                (f"SE01: expected {expected} (segments from ST to SE), got {found}", ENVELOPE_COUNT)
+            )
+        control = se[2] if len(se) > 2 else ""
+        if control != txn.transaction:
+            mismatches.append(
+                (f"SE02: expected {txn.transaction} (ST02), got {control!r}", CONTROL_NUMBER)
+            )
+        for message, kind in mismatches:
+            if self.strict:
+                raise SegmentError(message)
+            txn.warn(segment_no, f"{message}{_READ_WHOLE}", kind)
+
     def is_repeat(self, txn: Remittance, fingerprint: str) -> bool:
         """True when ``txn`` repeats an earlier set of this file: same control numbers and
         same adjustments, hence the same event ids. It is skipped with a warning, so nothing is
@@ -191,6 +218,7 @@ class _FileWalker:
                 "warning",
                 txn.interchange,
                 txn.transaction,
+                kind=DUPLICATE,
             ),
         )
         return True
@@ -301,14 +329,17 @@ class _FileWalker:
             self.problem(segment_no, str(exc))
         else:
             if found != self.set_count:
-                self.problem(
+                self.envelope_mismatch(
                     segment_no,
                     f"GE01: expected {self.set_count} (transaction sets in group {gs[6]}), "
                     f"got {found}",
+                    ENVELOPE_COUNT,
                 )
         control = el[2] if len(el) > 2 else ""
         if not same_control_number(gs[6], control):
-            self.problem(segment_no, f"GE02: expected {gs[6]} (GS06), got {control!r}")
+            self.envelope_mismatch(
+                segment_no, f"GE02: expected {gs[6]} (GS06), got {control!r}", CONTROL_NUMBER
+            )
 
     def close_interchange(self, segment_no: int, el: list[str]) -> None:
         isa = self.isa
@@ -322,14 +353,17 @@ class _FileWalker:
             self.problem(segment_no, str(exc))
         else:
             if found != self.group_count:
-                self.problem(
+                self.envelope_mismatch(
                     segment_no,
                     f"IEA01: expected {self.group_count} (functional groups in interchange "
                     f"{isa[13]}), got {found}",
+                    ENVELOPE_COUNT,
                 )
         control = el[2] if len(el) > 2 else ""
         if not same_control_number(isa[13], control):
-            self.problem(segment_no, f"IEA02: expected {isa[13]} (ISA13), got {control!r}")
+            self.envelope_mismatch(
+                segment_no, f"IEA02: expected {isa[13]} (ISA13), got {control!r}", CONTROL_NUMBER
+            )
         self.isa = None
 
 
@@ -337,15 +371,21 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def parse_stream(stream: BinaryIO, file_name: str) -> Iterator[ParsedTransaction | Problem]:
+def parse_stream(
+    stream: BinaryIO, file_name: str, *, strict: bool = False
+) -> Iterator[ParsedTransaction | Problem]:
     """Parse an 835 file from a binary stream, one transaction set at a time.
 
     Yields a :class:`ParsedTransaction` per accepted transaction set and a :class:`Problem` for
     each error (a rejected set is a Problem with ``rejected=True``). Reads the stream in chunks;
     memory is bounded by the largest transaction set. Bad input never raises; only a parser bug
     surfaces, as :class:`X12Error`.
+
+    Envelope counts and control-number echoes that do not match (SE01, SE02, GE01, GE02,
+    IEA01, IEA02) are warnings, the sets read whole; with ``strict`` a wrong SE01/SE02 rejects
+    its set and a wrong GE/IEA trailer is an error, as X12 has it.
     """
-    walker = _FileWalker(stream, file_name)
+    walker = _FileWalker(stream, file_name, strict=strict)
     try:
         yield from walker.run()
     except X12Error:
@@ -356,19 +396,22 @@ def parse_stream(stream: BinaryIO, file_name: str) -> Iterator[ParsedTransaction
         ) from exc
 
 
-def parse_path(path: str | os.PathLike[str]) -> Iterator[ParsedTransaction | Problem]:
-    """Parse the 835 file at ``path``; a missing/unreadable file is a single Problem."""
+def parse_path(
+    path: str | os.PathLike[str], *, strict: bool = False
+) -> Iterator[ParsedTransaction | Problem]:
+    """Parse the 835 file at ``path`` (see :func:`parse_stream`); a missing or unreadable file
+    is a single Problem of kind ``io``."""
     name = os.fspath(path)
     try:
         stream = Path(name).open("rb")  # noqa: SIM115 - closed by the with block below
     except FileNotFoundError:
-        yield Problem(name, 0, "file not found: expected an existing 835 file")
+        yield Problem(name, 0, "file not found: expected an existing 835 file", kind=IO)
         return
     except IsADirectoryError:
-        yield Problem(name, 0, "is a directory: expected an 835 file")
+        yield Problem(name, 0, "is a directory: expected an 835 file", kind=IO)
         return
     except OSError as exc:
-        yield Problem(name, 0, f"cannot open the file: {exc.strerror or exc}")
+        yield Problem(name, 0, f"cannot open the file: {exc.strerror or exc}", kind=IO)
         return
     with stream:
-        yield from parse_stream(stream, name)
+        yield from parse_stream(stream, name, strict=strict)

@@ -56,6 +56,8 @@ WARNING_KINDS = (
     OTHER,
 )
 """Every value of ``Problem.kind`` for warnings (``era_ingest_warnings_total{kind}``)."""
+IO = "io"
+"""The kind of an error that is about reading the file, not its content (exit status 2)."""
 
 
 class Problem:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from .adjustments import ID_SEPARATOR, CompactAdjustments, Header, PlbItem
 from .claims import ClaimLoops, claim_extra
 from .loops import ADJUSTMENT_FIELDS, KNOWN_SEGMENTS, Claim, ServiceLine, split_composite
-from .problems import Problem
+from .problems import BALANCE, DATE, SEGMENT, Problem
 from .summary import Payment, PlbSegment, SetSummary
 from .validation import (
     ZERO,
@@ -100,7 +100,7 @@ class Remittance(ClaimLoops):
         """ISO date of an X12 date element; warns (and gives None) when it is not a date."""
         converted = iso_date(value)
         if converted is None and value:
-            self.warn(segment_no, f"{element}: expected a date CCYYMMDD, got {value[:40]!r}")
+            self.warn(segment_no, f"{element}: expected a date CCYYMMDD, got {value[:40]!r}", DATE)
         return converted
 
     def segment(self, segment_no: int, elements: list[str]) -> None:
@@ -263,7 +263,7 @@ class Remittance(ClaimLoops):
         if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum() and tag.isupper()):
             raise SegmentError(f"expected a segment identifier, got {tag[:20]!r}")
         if tag not in KNOWN_SEGMENTS:
-            self.warn(segment_no, f"{tag}: not an 835 segment, ignored")
+            self.warn(segment_no, f"{tag}: not an 835 segment, ignored", SEGMENT)
 
     # -- end -----------------------------------------------------------------------------------
 
@@ -281,6 +281,7 @@ class Remittance(ClaimLoops):
                 self.bpr_segment_no,
                 f"BPR02: expected the total payment to equal the CLP04 total minus the PLB "
                 f"total; {error}",
+                BALANCE,
             )
             self.adjustments.balance_error = error
 

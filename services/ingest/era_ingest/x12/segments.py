@@ -41,7 +41,7 @@ from .headers import (
 )
 
 __all__ = ["CHUNK_SIZE", "MAX_SEGMENT_CHARS", "Delimiters", "HeaderError", "SegmentReader"]
-from .problems import HEADER_TEXT, LINE_WRAPPED, PADDING, Problem, X12Error
+from .problems import HEADER_TEXT, IO, LINE_WRAPPED, PADDING, Problem, X12Error
 
 TYPE_CHECKING = False  # typing itself is not imported at run time
 if TYPE_CHECKING:
@@ -121,7 +121,10 @@ class SegmentReader:
         try:
             data = self._stream.read(self._chunk_size)
         except OSError as exc:
-            raise self._fatal(f"cannot read the file: {exc}") from exc
+            problem = Problem(
+                self.file, self.segment_count, f"cannot read the file: {exc}", kind=IO
+            )
+            raise X12Error(problem) from exc
         if data is None:  # a non-blocking stream with nothing ready: treat as the end
             return b""
         if isinstance(data, bytes):
