@@ -39,16 +39,21 @@ Streaming and memory
     ``ParsedTransaction.json_lines()`` writes their JSON without building them.
 Rejections (``Problem.rejected``)
     A transaction set is rejected whole, with the file, segment number and reason, when it is
-    structurally broken: SE01 count or SE02 control number wrong, missing SE, ST01 not 835, no GS,
-    missing BPR/TRN/N1*PR/N1*PE, CLP01-04/SVC01-03/CAS/PLB required elements missing, a
-    number that is not a decimal, CAS/SVC/LQ/MOA outside their loop, a malformed segment id.
-    The other sets of the same file go on.
-Envelope trailers
-    GE01/GE02 and IEA01/IEA02 mismatches and missing GE/IEA are reported as error Problems; the
-    transaction sets already yielded stay valid (they were checked on their own SE). Control
-    numbers match when equal, or when both are all digits with the same value. Segments outside
-    any set (between sets, or after an IEA before the next ISA) are reported once per run and
-    skipped; an unknown GS08 is reported and the group is still read as 835.
+    structurally broken: missing SE, an SE01 that is not a count, ST01 not 835, no GS, missing
+    BPR/TRN/N1*PR/N1*PE, CLP01-04/SVC01-03/CAS/PLB required elements missing, a number that is
+    not a decimal, CAS/SVC/LQ/MOA outside their loop, a malformed segment id. The other sets of
+    the same file go on.
+Envelope counts and control numbers
+    SE01 (segment count), SE02 (= ST02), GE01/GE02 and IEA01/IEA02 that do not match, every
+    segment being there, lose no information: the set is read whole and each mismatch is a
+    warning naming the element, the expected and the found value (``envelope_count``,
+    ``control_number``); balancing then decides as for any file. ``strict=True``
+    (``ERA_INGEST_STRICT_ENVELOPE``, ``era parse --strict``) rejects the set for SE01/SE02 and
+    makes GE/IEA mismatches errors, as X12 has it. Missing GE/IEA are errors; the sets already
+    yielded stay valid (they were checked on their own SE). Control numbers match when equal,
+    or when both are all digits with the same value. Segments outside any set (between sets, or
+    after an IEA before the next ISA) are reported once per run and skipped; an unknown GS08 is
+    reported and the group is still read as 835.
 Balancing (never rejects; ``balance_error`` sends the event to review)
     Line: SVC02 - SVC03 = Σ line CAS. Claim: CLP03 - CLP04 = Σ claim CAS + Σ line CAS.
     Transaction: BPR02 = Σ CLP04 - Σ PLB amounts. A line adjustment carries its line's reason,
