@@ -64,16 +64,51 @@ def kafka_settings(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Kaf
     return KafkaSettings()
 
 
+@pytest.fixture(scope="session")
+def local_cluster() -> Iterator[Any]:
+    """A 3-node KRaft cluster (``deploy/kafka/local_cluster.py``) for the session, started on
+    first use, data under ``var/test-kafka/cluster-<pid>`` (deleted afterwards). Modules that
+    test replication override ``kafka_bootstrap`` and ``topic_replication`` to use it."""
+    import local_cluster as cluster_module
+
+    homes = ROOT / "var" / "test-kafka"
+    for stale in homes.glob("cluster-*"):  # left behind by a killed session
+        if not any(local_kafka.LocalKafka(node, 0, 0).pid() for node in stale.glob("node-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+    cluster = cluster_module.LocalCluster(homes / f"cluster-{os.getpid()}", brokers=3)
+    try:
+        cluster.start(wait=180)
+    except local_kafka.LocalKafkaError as exc:
+        cluster.reset()
+        pytest.fail(f"the test cluster did not start: {exc}", pytrace=False)
+    yield cluster
+    cluster.reset()
+
+
+@pytest.fixture
+def topic_replication() -> int:
+    """Replication factor of the test topics (1 on the single broker)."""
+    return 1
+
+
 @pytest.fixture
 def topic_names(
-    kafka_settings: KafkaSettings, monkeypatch: pytest.MonkeyPatch
+    kafka_settings: KafkaSettings, monkeypatch: pytest.MonkeyPatch, topic_replication: int
 ) -> Iterator[TopicNames]:
-    """Every pipeline topic under a prefix unique to this test, created with 4 partitions."""
+    """Every pipeline topic under a prefix unique to this test, created with 4 partitions
+    (``min.insync.replicas`` 2 when replicated)."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("ERA_TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("ERA_TOPIC_REPLICATION_FACTOR", str(topic_replication))
     names = TopicNames(prefix)
     config = admin_config(kafka_settings)
-    ensure_topics(config, names.all(), partitions=4, replication_factor=1, configs=names.configs())
+    ensure_topics(
+        config,
+        names.all(),
+        partitions=4,
+        replication_factor=topic_replication,
+        configs=names.configs(),
+    )
     yield names
     delete_topics(config, names.all())
 
@@ -164,16 +199,20 @@ def era_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def start_worker(era_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[str], Any]]:
-    """Start ``era worker SERVICE`` subprocesses; all are stopped (SIGKILL if need be) after."""
+    """Start ``era worker SERVICE`` subprocesses (``env``: extra variables for this one); all
+    are stopped (SIGKILL if need be) after."""
     import signal
     import subprocess
 
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(service: str) -> subprocess.Popen[bytes]:
+    def start(service: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{service}-{len(started)}.log").open("wb")
         process = subprocess.Popen(
-            era_command("worker", service), env=era_env, stdout=log, stderr=subprocess.STDOUT
+            era_command("worker", service),
+            env={**era_env, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         started.append(process)
         return process

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A real single-node Apache Kafka (KRaft: broker + controller) for development and tests.
+"""A real Apache Kafka (KRaft) for development and tests: one node (broker + controller), or a
+cluster of N such nodes (``--brokers N``, see ``local_cluster.py``).
 
 The official Apache Kafka jars are resolved from Maven Central with ``mvn`` (``pom.xml`` beside
 this file) and cached under ``var/kafka-lib/<hash of pom.xml>``, so only the first start downloads.
@@ -9,6 +10,7 @@ Listeners bind to 127.0.0.1 only. Storage is formatted on the first start and su
     local_kafka.py start  [--home var/kafka] [--port 9092]   # background, waits until ready
     local_kafka.py run    [...]                             # foreground (Ctrl-C stops it)
     local_kafka.py stop | status | reset | jars
+    local_kafka.py start --brokers 3 [--home var/kafka-cluster] [--port 9192]   # a cluster
 
 Readiness means the broker answered a metadata request (confluent-kafka's AdminClient). When it
 does not within ``--wait`` seconds the tail of the broker log is printed and the exit code is 1.
@@ -36,8 +38,8 @@ POM = HERE / "pom.xml"
 
 SERVER_PROPERTIES = """\
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+node.id={node_id}
+{quorum}
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
 advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
@@ -46,15 +48,29 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs={data}
 num.partitions=4
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+default.replication.factor={replication}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={replication}
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor={replication}
+transaction.state.log.min.isr={min_isr}
 transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor={replication}
+share.coordinator.state.topic.min.isr={min_isr}
+unclean.leader.election.enable=false
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
+{extra}"""
+
+# A node of a multi-node cluster: fewer threads (three JVMs share a small machine) and a faster
+# failure detection, so a killed broker's partitions get a new leader within seconds.
+CLUSTER_EXTRA = """\
+num.network.threads=2
+num.io.threads=4
+background.threads=4
+log.cleaner.threads=1
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=6000
 """
 
 LOG4J2 = """\
@@ -111,13 +127,34 @@ def jar_dir() -> Path:
 class LocalKafka:
     """One broker instance rooted at ``home`` (config, data, logs, pid file)."""
 
-    def __init__(self, home: Path, port: int, controller_port: int) -> None:
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        controller_port: int,
+        *,
+        node_id: int = 1,
+        voters: str | None = None,
+        cluster_id: str | None = None,
+        replication: int = 1,
+        heap: str = "1g",
+    ) -> None:
+        """One node at ``home``. Alone (the default) it is a standalone KRaft quorum with
+        replication factor 1; as a member of a :class:`local_cluster.LocalCluster` it gets its
+        ``node_id``, the static quorum ``voters`` (``1@host:port,...``), the shared
+        ``cluster_id`` and the cluster's ``replication`` factor."""
         self.home = home.resolve()
         self.port = port
         self.controller_port = controller_port
+        self.node_id = node_id
+        self.voters = voters
+        self.cluster_id = cluster_id
+        self.replication = replication
+        self.heap = heap
         self.data = self.home / "data"
         self.logs = self.home / "logs"
         self.pid_file = self.home / "kafka.pid"
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -129,17 +166,29 @@ class LocalKafka:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.data.mkdir(parents=True, exist_ok=True)
         properties = self.home / "server.properties"
+        if self.voters:
+            quorum = f"controller.quorum.voters={self.voters}"
+        else:
+            quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}"
         properties.write_text(
             SERVER_PROPERTIES.format(
-                port=self.port, controller_port=self.controller_port, data=self.data
+                node_id=self.node_id,
+                quorum=quorum,
+                port=self.port,
+                controller_port=self.controller_port,
+                data=self.data,
+                replication=self.replication,
+                min_isr=min(2, self.replication),
+                extra=CLUSTER_EXTRA if self.voters else "",
             )
         )
         (self.home / "log4j2.properties").write_text(LOG4J2.format(logs=self.logs))
         java = [
             "java",
-            "-Xms256m",
-            "-Xmx1g",
+            f"-Xms{'128m' if self.voters else '256m'}",
+            f"-Xmx{self.heap}",
             "-XX:+UseG1GC",
+            *(["-XX:ParallelGCThreads=1", "-XX:ConcGCThreads=1"] if self.voters else []),
             "-Djava.awt.headless=true",
             f"-Dkafka.logs.dir={self.logs}",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
@@ -147,13 +196,12 @@ class LocalKafka:
             f"{lib}/*",
         ]
         if not (self.data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            cluster_id = "A" + cluster_id[1:]  # never a leading '-', which Kafka rejects
+            cluster_id = self.cluster_id or new_cluster_id()
             format_cmd = [
                 *java,
                 "kafka.tools.StorageTool",
                 "format",
-                "--standalone",
+                *([] if self.voters else ["--standalone"]),  # a static quorum needs no seed
                 "-t",
                 cluster_id,
                 "-c",
@@ -182,6 +230,17 @@ class LocalKafka:
             self.wait_ready(wait)
             print(f"local-kafka: already running at {self.bootstrap} (pid {self.pid()})")
             return
+        process = self.launch()
+        try:
+            self.wait_ready(wait, process)
+        except LocalKafkaError:
+            self.stop()
+            raise
+        print(f"local-kafka: ready at {self.bootstrap} (pid {process.pid}, data {self.data})")
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the JVM in the background and return at once (the members of a cluster are
+        launched together: none is ready before a quorum of controllers runs)."""
         command = self._prepare()
         with (self.logs / "stdout.log").open("ab") as out:
             process = subprocess.Popen(
@@ -192,12 +251,24 @@ class LocalKafka:
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n")
-        try:
-            self.wait_ready(wait, process)
-        except LocalKafkaError:
-            self.stop()
-            raise
-        print(f"local-kafka: ready at {self.bootstrap} (pid {process.pid}, data {self.data})")
+        self._process = process
+        return process
+
+    def kill(self) -> None:
+        """SIGKILL the broker (no controlled shutdown: a crash) and wait until it is gone."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            _reap(pid)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
 
     def run(self) -> int:
         """Run in the foreground until interrupted."""
@@ -273,6 +344,12 @@ class LocalKafka:
         print(f"local-kafka: deleted {self.home}")
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (base64 of a UUID, never with a leading '-')."""
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return "A" + cluster_id[1:]
+
+
 def free_loopback_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now (for throwaway brokers)."""
     with socket.socket() as sock:
@@ -290,14 +367,22 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("start", "run", "stop", "status", "reset", "jars"))
-    parser.add_argument(
-        "--home", type=Path, default=Path(os.environ.get("ERA_KAFKA_HOME", ROOT / "var" / "kafka"))
-    )
+    parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--port", type=int, default=int(os.environ.get("ERA_KAFKA_PORT", "9092")))
     parser.add_argument("--controller-port", type=int)
+    parser.add_argument(
+        "--brokers",
+        type=int,
+        default=int(os.environ.get("ERA_KAFKA_BROKERS", "1")),
+        help="nodes: 1 (default) is the single broker; N > 1 a cluster (local_cluster.py) whose"
+        " node i listens on PORT+2(i-1) and its controller on the next port",
+    )
     parser.add_argument("--wait", type=float, default=90.0, help="seconds to wait for readiness")
     args = parser.parse_args(argv)
-    kafka = LocalKafka(args.home, args.port, args.controller_port or args.port + 1)
+    if args.brokers > 1:
+        return _cluster_main(args)
+    home = args.home or Path(os.environ.get("ERA_KAFKA_HOME", ROOT / "var" / "kafka"))
+    kafka = LocalKafka(home, args.port, args.controller_port or args.port + 1)
     try:
         if args.command == "start":
             kafka.start(args.wait)
@@ -313,6 +398,38 @@ def main(argv: list[str] | None = None) -> int:
             pid = kafka.pid()
             print(f"running at {kafka.bootstrap} (pid {pid})" if pid else "not running")
             return 0 if pid else 3
+    except LocalKafkaError as exc:
+        print(f"local-kafka: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cluster_main(args: argparse.Namespace) -> int:
+    from local_cluster import LocalCluster  # noqa: PLC0415  (imports this module)
+
+    home = args.home or Path(os.environ.get("ERA_KAFKA_HOME", ROOT / "var" / "kafka-cluster"))
+    cluster = LocalCluster(home, args.brokers, base_port=args.port)
+    try:
+        if args.command == "start":
+            cluster.start(args.wait)
+        elif args.command == "run":
+            cluster.start(args.wait)
+            try:
+                while cluster.running():
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+            cluster.stop()
+        elif args.command == "stop":
+            cluster.stop()
+        elif args.command == "reset":
+            cluster.reset()
+        elif args.command == "jars":
+            print(jar_dir())
+        else:
+            up = cluster.running()
+            print(f"{len(up)} of {len(cluster.nodes)} nodes running at {cluster.bootstrap}")
+            return 0 if len(up) == len(cluster.nodes) else 3
     except LocalKafkaError as exc:
         print(f"local-kafka: {exc}", file=sys.stderr)
         return 1

@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from era_contract.topics import TopicNames
 from era_kafka.clients import consumer_config, producer_config
 from era_kafka.config import KafkaSettings, TopicSettings
+from era_kafka.retry import WriteStall
 from era_streams.deadletter import dead_letter_headers
 from era_streams.errors import dead_letter_reason
 from era_streams.metrics import StreamMetrics
@@ -279,7 +280,12 @@ def build_worker(
         batch_size=worker.batch_size,
         on_dead_letter=on_dead_letter,
         metrics=StreamMetrics(registry, app_id),
+        stall=WriteStall(name, registry),
     )
     host_loop(app, loop)
-    add_health_pages(app, registry, ready=lambda: loop.state.running and bool(loop.state.assigned))
+    add_health_pages(
+        app,
+        registry,
+        ready=lambda: loop.state.running and bool(loop.state.assigned) and not loop.stall.stalled,
+    )
     return app

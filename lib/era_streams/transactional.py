@@ -16,7 +16,12 @@ Crashes:
   takes its partitions over is fenced in by the group generation; the broker aborts the orphan
   after ``transaction.timeout.ms``), and its records are processed again from the last
   committed offset;
-* a worker that loses partitions in a rebalance commits what it did before giving them up.
+* a worker that loses partitions in a rebalance commits what it did before giving them up;
+* while the cluster cannot take writes (too few in-sync replicas, no leader, no transaction
+  coordinator) every transactional call is retried with backoff (``era_kafka.retry``) and the
+  loop reports the stall (``stall.stalled``, for ``/readyz`` and metrics); the open
+  transaction keeps its records, so nothing is lost or doubled, and the loop goes on by itself
+  once the cluster is back.
 
 Why not faust's own ``processing_guarantee="exactly_once"``: faust-streaming 0.15.3 puts each
 sent record into the transaction of its *destination* partition
@@ -36,6 +41,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from era_kafka.retry import Backoff, WriteStall, call_with_backoff
 from era_streams.deadletter import dead_letter_headers
 from era_streams.metrics import StreamMetrics
 from era_streams.stage import Stage
@@ -46,6 +52,8 @@ log = logging.getLogger("era.worker")
 # timeout); with a transaction open it takes what is already fetched, and none means caught up.
 IDLE_POLL_SECONDS = 0.1
 CAUGHT_UP_POLL_SECONDS = 0.002
+# Each blocking transactional call waits this long before it counts as a stall and is retried.
+CALL_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -78,6 +86,8 @@ class TransactionalLoop:
         on_dead_letter: Callable[[BaseException], None] = lambda exc: None,
         metrics: StreamMetrics | None = None,
         lag_interval: float = 5.0,
+        stall: WriteStall | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.name = name
         self.consumer_config = consumer_config
@@ -90,6 +100,8 @@ class TransactionalLoop:
         self.on_dead_letter = on_dead_letter
         self.metrics = metrics
         self.lag_interval = lag_interval
+        self.stall = stall or WriteStall(name)
+        self.backoff = backoff or Backoff()
         self._lag_due = 0.0
         self.state = LoopState()
         self._stop = threading.Event()
@@ -103,7 +115,7 @@ class TransactionalLoop:
     def run(self) -> None:
         """Process until :meth:`stop`; raises on a fatal Kafka error (after aborting)."""
         producer = Producer(self.producer_config)
-        producer.init_transactions(60)
+        self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
         consumer = Consumer(self.consumer_config)
         self._producer, self._consumer = producer, consumer
         consumer.subscribe(
@@ -139,6 +151,18 @@ class TransactionalLoop:
             consumer.close()
             producer.flush(10)
             self.state.stopped.set()
+
+    def _retry(self, operation: Callable[[], Any], what: str) -> Any:
+        """``operation`` retried with backoff while the cluster cannot take writes (given up
+        only when the loop is asked to stop)."""
+        return call_with_backoff(
+            operation,
+            what=what,
+            stall=self.stall,
+            backoff=self.backoff,
+            give_up=self._stop.is_set,
+            sleep=self._stop.wait,
+        )
 
     def _process(self, messages: list[Message]) -> None:
         producer = self._producer
@@ -203,10 +227,16 @@ class TransactionalLoop:
         positions = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
         try:
             if positions:
-                producer.send_offsets_to_transaction(
-                    positions, consumer.consumer_group_metadata(), 30
+                metadata = consumer.consumer_group_metadata()
+                self._retry(
+                    lambda: producer.send_offsets_to_transaction(
+                        positions, metadata, CALL_TIMEOUT_SECONDS
+                    ),
+                    "send_offsets_to_transaction",
                 )
-            producer.commit_transaction(30)
+            self._retry(
+                lambda: producer.commit_transaction(CALL_TIMEOUT_SECONDS), "commit_transaction"
+            )
         except KafkaException as exc:
             error = exc.args[0]
             if error.txn_requires_abort():
@@ -223,14 +253,19 @@ class TransactionalLoop:
             return
         self._in_transaction = False
         try:
-            self._producer.abort_transaction(30)
+            self._retry(
+                lambda: self._producer.abort_transaction(CALL_TIMEOUT_SECONDS), "abort_transaction"
+            )
         except KafkaException as exc:
             log.error("abort_transaction failed: %s", exc)
 
     def _rewind(self) -> None:
         """After an abort, consume again from the last committed offsets."""
         consumer = self._consumer
-        committed = consumer.committed(consumer.assignment(), timeout=30)
+        assignment = consumer.assignment()
+        committed = self._retry(
+            lambda: consumer.committed(assignment, timeout=CALL_TIMEOUT_SECONDS), "committed"
+        )
         for tp in committed:
             offset = tp.offset if tp.offset >= 0 else 0
             consumer.seek(TopicPartition(tp.topic, tp.partition, offset))

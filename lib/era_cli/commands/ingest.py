@@ -84,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
     )
     started = threading.Event()
     if args.watch:
-        serve_metrics(registry, settings.metrics_host, settings.metrics_port, started.is_set)
+        serve_metrics(
+            registry,
+            settings.metrics_host,
+            settings.metrics_port,
+            lambda: started.is_set() and not publisher.stall.stalled,
+        )
     try:
         publisher.start()
     except (KafkaException, TopicReadError) as exc:

@@ -19,6 +19,12 @@ transactions, each ending at a transaction-set boundary (a set is one payment an
 own) with a progress receipt (key ``progress:<sha256>``: how many parser items are done and the
 report so far). A crashed or failed run resumes after the last committed set, so a month of
 remittance in one file neither outlives the transaction timeout nor is published twice.
+
+While the cluster cannot take writes (two of three brokers down, no transaction coordinator)
+every blocking transactional call waits in slices of ``CALL_TIMEOUT_SECONDS`` and is retried with
+backoff (``era_kafka.retry``) for up to ``ERA_INGEST_WRITE_STALL_MAX_SECONDS``; meanwhile
+``stall.stalled`` is true (``/readyz`` 503, ``era_kafka_write_stalled{service="ingest"}`` 1).
+Past that the attempt fails as before and the file is published again from its last commit.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import json
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,11 +59,14 @@ from era_ingest.x12.problems import DUPLICATE, OTHER
 from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import TopicReadError, read_to_end
+from era_kafka.retry import Backoff, WriteStall, call_with_backoff
 
 log = logging.getLogger("era.ingest")
 
 SET_KEY = "set:"
 PROGRESS_KEY = "progress:"
+# A blocking transactional call waits this long before it counts as a stall and is retried.
+CALL_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -117,12 +127,27 @@ class IngestPublisher:
         self.tokenizer = phi.tokenizer() if phi is not None else None
         self.sets: dict[str, str] = {}  # set fingerprint -> file it was published from
         self.progress: dict[str, dict[str, Any]] = {}  # sha256 -> progress of a cut-off file
+        self.stall: WriteStall = metrics.write_stall
+        self.backoff = Backoff()
 
     def start(self) -> None:
         """Fence any earlier producer with this id (aborting its open transaction), then load
         the ledger of files already published."""
-        self.producer.init_transactions(60)
+        self._init_transactions()
         self._load_ledger()
+
+    def _retry(self, operation: Callable[[], Any], what: str) -> Any:
+        return call_with_backoff(
+            operation,
+            what=what,
+            stall=self.stall,
+            backoff=self.backoff,
+            max_seconds=self.settings.write_stall_max_seconds,
+        )
+
+    def _init_transactions(self) -> None:
+        producer = self.producer
+        self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
 
     def _load_ledger(self) -> None:
         for record in read_to_end(self.kafka, self.topics.ingest_ledger):
@@ -168,14 +193,14 @@ class IngestPublisher:
                 error = IngestError(f"{path.name}: Kafka unavailable: {exc}", retriable=True)
             if not error.retriable or attempt == attempts:
                 raise error
-            delay = min(2.0**attempt, 30.0)
+            delay = min(self.backoff.delay(attempt + 1), 30.0)
             log.warning("%s; attempt %d of %d in %.0fs", error, attempt + 1, attempts, delay)
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _restart_producer(self) -> None:
         self.producer = Producer(self.producer_config)
-        self.producer.init_transactions(60)
+        self._init_transactions()
         self._load_ledger()
 
     def _publish_once(self, path: Path) -> FileReport:
@@ -340,14 +365,8 @@ class IngestPublisher:
             self._produce(self.topics.ingest_ledger, value, f"{SET_KEY}{fingerprint}".encode())
 
     def _commit(self) -> None:
-        timeout = self.settings.transaction_timeout_ms / 1000
-        for attempt in range(3):
-            try:
-                self.producer.commit_transaction(timeout)
-                return
-            except KafkaException as exc:  # a retriable error may be retried as such
-                if not exc.args[0].retriable() or attempt == 2:
-                    raise
+        producer = self.producer
+        self._retry(lambda: producer.commit_transaction(CALL_TIMEOUT_SECONDS), "commit_transaction")
 
     def _already_published(self, item: ParsedTransaction, path: Path, report: FileReport) -> bool:
         """True (and reported) when the very same set was published before, from another file."""
@@ -389,7 +408,10 @@ class IngestPublisher:
 
     def _abort(self) -> None:
         try:
-            self.producer.abort_transaction(30)
+            producer = self.producer
+            self._retry(
+                lambda: producer.abort_transaction(CALL_TIMEOUT_SECONDS), "abort_transaction"
+            )
         except KafkaException as exc:
             log.error("abort_transaction failed: %s", exc)
 

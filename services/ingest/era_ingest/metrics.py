@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from era_ingest.records import Tally
 from era_ingest.x12.problems import WARNING_KINDS
+from era_kafka.retry import WriteStall
 from era_streams.metrics import dead_letter_counter
 
 
@@ -58,6 +59,7 @@ class IngestMetrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
             registry=registry,
         )
+        self.write_stall = WriteStall("ingest", registry)
 
     def record_file(self, outcome: str, tally: Tally, seconds: float, now: float) -> None:
         """Count one committed file (``tally``: what its last transaction published)."""

@@ -34,6 +34,12 @@ class IngestSettings(BaseSettings):
     publish_attempts: int = Field(
         default=5, ge=1, description="tries per file when Kafka fails its transaction"
     )
+    write_stall_max_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="how long one blocking Kafka call (commit, init, abort) is retried with"
+        " backoff while the cluster cannot take writes, before the attempt fails",
+    )
     inbox: Path = Path("var/inbox")
     poll_seconds: float = Field(default=1.0, gt=0)
     stable_seconds: float = Field(
