@@ -70,7 +70,7 @@ reset: down ## stop everything and delete the local Kafka data and var/run
 	@$(LOCAL_KAFKA) reset 2>/dev/null || rm -rf var/kafka
 	@rm -rf var/run
 
-kafka-up: prerequisites setup ## start only the local Kafka broker (background)
+kafka-up: prerequisites setup ## start only the local Kafka broker (background; ERA_KAFKA_BROKERS=3 for a cluster)
 	@$(LOCAL_KAFKA) start
 
 topics: setup ## create every pipeline topic (idempotent)
@@ -93,6 +93,10 @@ lint: setup ## ruff (lint + format check) and mypy (strict)
 chaos: prerequisites setup ## full chaos run: 100k adjustments, 5 kill -9 per worker kind, a broker restart
 	ERA_CHAOS_ADJUSTMENTS=100000 ERA_CHAOS_KILLS=5 $(BIN)/pytest -s tests/era_streams/test_chaos_kafka.py
 
+chaos-cluster: prerequisites setup ## 100k adjustments on a 3-broker cluster; leader and coordinator brokers SIGKILLed, workers killed/added/removed
+	ERA_CHAOS_CLUSTER_ADJUSTMENTS=$${ERA_CHAOS_CLUSTER_ADJUSTMENTS:-100000} ERA_CHAOS_CLUSTER_ROUNDS=$${ERA_CHAOS_CLUSTER_ROUNDS:-3} \
+		$(BIN)/pytest -s -p no:cacheprovider tests/era_streams/test_chaos_cluster_kafka.py
+
 fuzz: setup ## long parser fuzz run (ERA_FUZZ_EXAMPLES, default 20000 per property)
 	ERA_FUZZ_EXAMPLES=$${ERA_FUZZ_EXAMPLES:-20000} $(BIN)/pytest -p no:cacheprovider --timeout 3600 tests/era_ingest/x12/test_x12_fuzz.py
 
@@ -104,7 +108,7 @@ fmt: setup ## format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: prerequisites setup ## every benchmark in one table (parse, pipeline, latency, memory incl. 1 GB, scaling; ~1 h)
+bench: prerequisites setup ## every benchmark in one table (parse, pipeline, latency, memory incl. 1 GB, scaling; ~1 h; ERA_BENCH_CLUSTER=3 adds a replicated row)
 	$(BIN)/python bench/pipeline_bench.py --big
 
 bench-quick: prerequisites setup ## the same table at small sizes (20k adjustments, 20 s latency, no 1 GB file; ~5 min)
@@ -121,4 +125,4 @@ chromium: ## install Debian's Chromium when missing (apt as root), for the dashb
 
 .PHONY: chromium
 .PHONY: help setup prerequisites test-prerequisites tools run up down reset kafka-up topics test test-unit test-integration lint fmt \
-	chaos fuzz synth bench bench-quick bench-parse
+	chaos chaos-cluster fuzz synth bench bench-quick bench-parse

@@ -6,11 +6,15 @@ Run with the project's interpreter from the repository root::
     .venv/bin/python bench/pipeline_bench.py            # 200k adjustments, 60 s latency runs
     .venv/bin/python bench/pipeline_bench.py --quick    # 20k adjustments, 20 s latency runs
     .venv/bin/python bench/pipeline_bench.py --big      # plus ingest peak RSS on a 1 GB file
+    .venv/bin/python bench/pipeline_bench.py --quick --cluster 3   # plus row 6: replicated
 
 The script starts its own broker (``deploy/kafka/local_kafka.py``, home ``var/bench/kafka-<pid>``,
 two free loopback ports; stopped and deleted at the end), creates every scenario's topics under
 a fresh prefix (4 partitions, RF 1) and prints one table: each figure, its baseline and the
-ratio. Generated ERA files are cached under ``var/bench/pipeline/`` by seed and size. See
+ratio. ``--cluster N`` (or ``ERA_BENCH_CLUSTER=N``) then runs the throughput rows again on a local
+N-node cluster (``local_cluster.py``, topics RF 3, ``min.insync.replicas`` 2) and adds row 6:
+the replicated pipeline next to the replicated baseline and next to the single broker.
+Generated ERA files are cached under ``var/bench/pipeline/`` by seed and size. See
 bench/README.md for what each row measures and why.
 """
 
@@ -26,6 +30,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline_hops import run_hop
 from pipeline_inputs import (
@@ -105,6 +110,7 @@ class Results:
     rss_probe: Finished
     rss_10: Finished
     rss_big: Finished | None
+    cluster: tuple[int, Throughput, Throughput] | None = None  # nodes, pipeline, baseline
 
 
 def report(
@@ -210,7 +216,48 @@ def report(
         " overhead, not scaling.",
         cpu_note("2+2 pipeline", pipe2),
     ]
+    if results.cluster is not None:
+        nodes, rep_pipe, rep_base = results.cluster
+        rows.extend(cluster_rows(nodes, rep_pipe, rep_base, pipe1, base1))
+        notes.extend(
+            [
+                f"6 the same {rep_pipe.adjustments:,} adjustments as row 2 on a local"
+                f" {nodes}-node KRaft cluster (combined broker+controller nodes, -Xmx384m each),"
+                " topics replicated 3 times with min.insync.replicas 2, acks=all: first line"
+                " against the baseline hops on the same cluster (compare with row 2's ratio),"
+                " the next two against row 2 on the single broker. All nodes share this"
+                " machine's cores, so this is the cost of replication here, not a scaling figure.",
+                cpu_note("replicated pipeline", rep_pipe),
+                cpu_note("replicated baseline", rep_base),
+            ]
+        )
     return rows, notes
+
+
+def cluster_rows(
+    nodes: int, rep_pipe: Throughput, rep_base: Throughput, pipe1: Throughput, base1: Throughput
+) -> list[Row]:
+    """Row 6: the replicated throughput, its ratio to the replicated baseline and to row 2."""
+    return [
+        (
+            f"6 replicated pipeline throughput, adj/s ({nodes} brokers, RF 3, 1+1 workers)",
+            f"{rep_pipe.rate:,.0f}",
+            f"{rep_base.rate:,.0f}",
+            f"{rep_pipe.rate / rep_base.rate:.0%}",
+        ),
+        (
+            "  replicated pipeline vs single-broker pipeline (row 2)",
+            f"{rep_pipe.rate:,.0f}",
+            f"{pipe1.rate:,.0f}",
+            f"{rep_pipe.rate / pipe1.rate:.0%}",
+        ),
+        (
+            "  replicated baseline vs single-broker baseline",
+            f"{rep_base.rate:,.0f}",
+            f"{base1.rate:,.0f}",
+            f"{rep_base.rate / base1.rate:.0%}",
+        ),
+    ]
 
 
 def run_scenarios(
@@ -255,6 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=835)
     parser.add_argument("--latency-seconds", type=float, default=None)
     parser.add_argument("--no-parse", action="store_true", help="skip the parse rows (pyx12)")
+    parser.add_argument(
+        "--cluster",
+        type=int,
+        default=int(os.environ.get("ERA_BENCH_CLUSTER", "0")),
+        metavar="N",
+        help="also run the throughput rows on a local N-node cluster (RF 3): row 6",
+    )
     parser.add_argument("--hop", type=int, choices=(1, 2), help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -301,11 +355,49 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         with contextlib.redirect_stdout(io.StringIO()):
             broker.reset()
+    if args.cluster > 1:
+        results.cluster = cluster_figures(args.cluster, files, logs)
 
     rows, notes = report(results, files=files, load=load, probe=probe, ten_mb=ten_mb, big=big)
     print()
     print_table([*parse_rows, *rows], [*parse_notes, *notes])
     return 0
+
+
+def cluster_figures(
+    nodes: int, files: list[InputFile], logs: Path
+) -> tuple[int, Throughput, Throughput]:
+    """Row 6: pipeline and baseline throughput on a local ``nodes``-node cluster."""
+    local_kafka_module()  # puts deploy/kafka on the path
+    import local_cluster  # noqa: PLC0415
+
+    for stale in BENCH.glob("cluster-*"):  # left behind by a killed run
+        if not any(local_kafka_module().LocalKafka(n, 0, 0).pid() for n in stale.glob("node-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+    cluster = local_cluster.LocalCluster(BENCH / f"cluster-{os.getpid()}", nodes)
+    try:
+        cluster.start(wait=180)
+        pids = [node.pid() or 0 for node in cluster.nodes.values()]
+        bench = Bench(
+            cluster.bootstrap,
+            pids[0],
+            logs,
+            replication=cluster.replication,
+            more_broker_pids=tuple(pids[1:]),
+        )
+        print(f"... replicated pipeline throughput on {nodes} brokers", flush=True)
+        pipe = throughput(bench, "pipeline", files)
+        print(f"... replicated baseline throughput ({pipe.rate:,.0f}/s pipeline)", flush=True)
+        base = throughput(bench, "baseline", files)
+    except BaseException:
+        print(f"logs kept in {logs}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(logs, ignore_errors=True)
+    finally:
+        with contextlib.redirect_stdout(io.StringIO()):
+            cluster.reset()
+    return nodes, pipe, base
 
 
 def parse_figures(adjustments: int, seed: int, *, quick: bool) -> tuple[list[Row], list[str]]:

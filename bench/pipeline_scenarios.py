@@ -51,6 +51,8 @@ class Bench:
     bootstrap: str
     broker_pid: int | None
     logs: Path
+    replication: int = 1  # 3 on a cluster (--cluster): topics get min.insync.replicas 2
+    more_broker_pids: tuple[int, ...] = ()  # the other nodes of a cluster, for the CPU note
     kafka: KafkaSettings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +81,7 @@ class Bench:
             admin_config(self.kafka),
             names.all(),
             partitions=PARTITIONS,
-            replication_factor=1,
+            replication_factor=self.replication,
             configs=names.configs(),
         )
         return names
@@ -136,6 +138,8 @@ def throughput(bench: Bench, kind: str, files: list[InputFile], workers: int = 1
         counter = RouteCounter(bench.kafka, names)
         pids = {name: p.pid for name, p in processes.started}
         pids["broker"] = bench.broker_pid or 0
+        for index, pid in enumerate(bench.more_broker_pids, start=2):
+            pids[f"broker{index}"] = pid
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started = time.monotonic()
         ingest = run_measured(

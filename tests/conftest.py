@@ -49,12 +49,16 @@ def local_broker() -> Iterator[Any]:
     broker.reset()
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(local_broker: Any) -> str:
-    """Bootstrap address of a running broker: an external one, or the session's own."""
-    if local_broker is None:
+@pytest.fixture
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """Bootstrap address: the session's 3-node cluster for tests marked ``cluster``; else an
+    external cluster (``KAFKA_BOOTSTRAP_SERVERS``) or the session's own broker."""
+    if request.node.get_closest_marker("cluster") is not None:
+        return str(request.getfixturevalue("local_cluster").bootstrap)
+    broker = request.getfixturevalue("local_broker")
+    if broker is None:
         return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    return str(local_broker.bootstrap)
+    return str(broker.bootstrap)
 
 
 @pytest.fixture
@@ -67,8 +71,8 @@ def kafka_settings(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Kaf
 @pytest.fixture(scope="session")
 def local_cluster() -> Iterator[Any]:
     """A 3-node KRaft cluster (``deploy/kafka/local_cluster.py``) for the session, started on
-    first use, data under ``var/test-kafka/cluster-<pid>`` (deleted afterwards). Modules that
-    test replication override ``kafka_bootstrap`` and ``topic_replication`` to use it."""
+    first use, data under ``var/test-kafka/cluster-<pid>`` (deleted afterwards). Tests marked
+    ``cluster`` get it as ``kafka_bootstrap``, and topics replicated 3 times."""
     import local_cluster as cluster_module
 
     homes = ROOT / "var" / "test-kafka"
@@ -86,9 +90,10 @@ def local_cluster() -> Iterator[Any]:
 
 
 @pytest.fixture
-def topic_replication() -> int:
-    """Replication factor of the test topics (1 on the single broker)."""
-    return 1
+def topic_replication(request: pytest.FixtureRequest) -> int:
+    """Replication factor of the test topics: 3 on the cluster (``min.insync.replicas`` 2),
+    1 on the single broker."""
+    return 3 if request.node.get_closest_marker("cluster") is not None else 1
 
 
 @pytest.fixture

@@ -27,19 +27,7 @@ from era_kafka.clients import admin_config
 from era_kafka.config import KafkaSettings
 from era_testing import era_command, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
-
-
-@pytest.fixture(scope="session")
-def kafka_bootstrap(local_cluster: Any) -> str:
-    """This module's tests run against the session's 3-node cluster."""
-    return str(local_cluster.bootstrap)
-
-
-@pytest.fixture
-def topic_replication() -> int:
-    """Replicated 3 times, ``min.insync.replicas`` 2."""
-    return 3
+pytestmark = [pytest.mark.integration, pytest.mark.cluster, pytest.mark.timeout(600)]
 
 
 def _get(url: str) -> tuple[int, str]:
