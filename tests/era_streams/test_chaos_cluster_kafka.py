@@ -3,7 +3,7 @@ brokers are killed with SIGKILL and restarted one at a time — the leader of a 
 and the broker of a transaction coordinator in use (found by the admin API: topic metadata for
 leaders, the ``__transaction_state`` partition of the transactional id for the coordinator) —
 and workers are killed, added and removed. Every adjustment must reach the route `era explain`
-predicts, exactly once.
+predicts, exactly once, and every claim and remittance to its topic exactly once.
 
 Size from the environment: ``ERA_CHAOS_CLUSTER_ADJUSTMENTS`` (default 5,000) and
 ``ERA_CHAOS_CLUSTER_ROUNDS`` (default 1; each round kills one leader's and one coordinator's
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from era_chaos import Pool, collect, expected_routes, generate_files
+from era_chaos import Pool, collect, expected_claims, expected_routes, generate_files
 from era_contract.topics import TopicNames
 from era_kafka.config import KafkaSettings
 from era_testing import committed_count, era_command
@@ -63,6 +63,7 @@ def test_broker_and_worker_kills_on_a_cluster_lose_and_double_nothing(
     files = generate_files(tmp_path / "load", len(plan) + 1, ADJUSTMENTS, seed=1900)
     expected = expected_routes(files, era_env)
     assert len(expected) >= ADJUSTMENTS * 0.95
+    claims = expected_claims(files)
 
     prefix = topic_names.prefix
     ingest_id = f"{prefix}-ingest-chaos"
@@ -137,7 +138,12 @@ def test_broker_and_worker_kills_on_a_cluster_lose_and_double_nothing(
         (inbox / path.name).hardlink_to(path)
 
     outcome = collect(
-        kafka_settings, topic_names, expected, started + DEADLINE_SECONDS, supervise=supervise
+        kafka_settings,
+        topic_names,
+        expected,
+        started + DEADLINE_SECONDS,
+        supervise=supervise,
+        claims=claims,
     )
     ingest.terminate()
     ingest.wait(60)

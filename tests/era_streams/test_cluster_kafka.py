@@ -21,7 +21,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from era_chaos import collect, expected_routes, generate_files
+from era_chaos import collect, expected_claims, expected_routes, generate_files
 from era_contract.topics import TopicNames
 from era_kafka.clients import admin_config
 from era_kafka.config import KafkaSettings
@@ -167,7 +167,13 @@ def test_two_brokers_down_stalls_writes_visibly_and_loses_nothing(
         local_cluster.start_node(node, wait=180)
     wait_for(lambda: _stalled(ingest_port, "ingest") == 0, 240, "ingest resuming by itself")
     wait_for(lambda: _ready(ports["classifier"]), 240, "the classifier resuming by itself")
-    outcome = collect(kafka_settings, topic_names, expected, time.monotonic() + 240)
+    outcome = collect(
+        kafka_settings,
+        topic_names,
+        expected,
+        time.monotonic() + 240,
+        claims=expected_claims(files),
+    )
     print(f"\ncluster outage: {outcome.summary()} outage_seconds={outage:.0f} survivor={survivor}")
     outcome.assert_exactly_once()
     assert _stalls_total(ingest_port, "ingest") >= 1
