@@ -178,6 +178,7 @@ def test_grafana_provisioning(root: Path) -> None:
     (provider,) = providers["providers"]
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert provider["allowUiUpdates"] is False  # with "editable": false in the JSON
 
 
 def _dockerfile(root: Path) -> list[tuple[str, str]]:
