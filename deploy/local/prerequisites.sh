@@ -3,7 +3,8 @@
 #   prerequisites.sh python Python's venv module (`make setup`)
 #   prerequisites.sh run    the same, plus Java 17 and Maven (the local Kafka broker)
 #   prerequisites.sh test   the same, plus Prometheus and promtool, Alertmanager and amtool
-#                           (the observability tests) and Go (builds the manifest checkers)
+#                           (the observability tests), Node.js and npm (the AsyncAPI parser)
+#                           and Go (builds the manifest checkers)
 # Each missing command maps to a Debian package. As root with apt-get, the packages are
 # installed (`apt-get update` first); otherwise the script names them and exits 1. Go is not
 # taken from Debian (bookworm's 1.19 is too old for the checkers): it is named, never installed.
@@ -39,6 +40,8 @@ if [[ $mode == test ]]; then
   need promtool prometheus
   need prometheus-alertmanager prometheus-alertmanager
   need amtool prometheus-alertmanager
+  need node nodejs   # the official AsyncAPI parser checks docs/asyncapi.yaml
+  need npm npm
 fi
 
 go_missing=0

@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 from era_contract.schemas import default_catalog
+from era_contract.subjects import SubjectNameStrategy
 from era_contract.topics import TopicNames
+from era_kafka.config import SchemaRegistrySettings, TopicSettings
 
 pytestmark = pytest.mark.unit
 
@@ -54,8 +56,56 @@ def _fields(schema: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_version(asyncapi: dict[str, Any]) -> None:
-    assert asyncapi["asyncapi"] == "3.0.0"
+    assert asyncapi["asyncapi"].startswith("3.")
     assert all(server["protocol"] == "kafka" for server in asyncapi["servers"].values())
+
+
+def test_channel_bindings_are_how_topics_are_created(asyncapi: dict[str, Any]) -> None:
+    """Partitions, replicas and topic settings: what `era topics create` does by default."""
+    settings = TopicSettings.model_construct()  # the defaults, whatever the environment says
+    names = TopicNames()
+    for topic, channel in _channels(asyncapi).items():
+        binding = _resolve(asyncapi, channel["bindings"], Path())["kafka"]
+        assert binding["bindingVersion"] == "0.5.0"
+        assert binding["partitions"] == settings.partitions, topic
+        assert binding["replicas"] == settings.replication_factor, topic
+        config = binding["topicConfiguration"]
+        expected = names.configs().get(topic, {}).get("cleanup.policy", "delete")
+        assert config["cleanup.policy"] == [expected], topic
+        assert config["min.insync.replicas"] == min(2, settings.replication_factor), topic
+
+
+def test_consumer_groups_are_the_workers(asyncapi: dict[str, Any]) -> None:
+    from era_classifier.settings import ClassifierSettings
+    from era_router.settings import RouterSettings
+
+    for settings in (ClassifierSettings, RouterSettings):
+        assert settings.model_fields["app_id"].default is None  # so the group is prefix-name
+    prefix = TopicNames().prefix
+    groups = {}
+    for operation in asyncapi["operations"].values():
+        if "bindings" in operation:
+            assert operation["action"] == "receive"
+            binding = _resolve(asyncapi, operation["bindings"], Path())["kafka"]
+            groups[operation["channel"]["$ref"].split("/")[-1]] = binding["groupId"]["enum"]
+    assert groups == {"adjustments": [f"{prefix}-classifier"], "classified": [f"{prefix}-router"]}
+
+
+def test_avro_messages_say_how_the_registry_is_used(asyncapi: dict[str, Any], root: Path) -> None:
+    default = SchemaRegistrySettings.model_fields["subject_name_strategy"].default
+    assert default is SubjectNameStrategy.TOPIC
+    for name, message in asyncapi["components"]["messages"].items():
+        if message["payload"].get("schemaFormat") != AVRO:
+            continue
+        binding = message["bindings"]["kafka"]
+        assert binding["schemaIdLocation"] == "payload", name
+        assert binding["schemaIdPayloadEncoding"] == "confluent", name
+        assert SubjectNameStrategy.parse(binding["schemaLookupStrategy"]) is default, name
+    compose = yaml.safe_load((root / "deploy" / "compose.yaml").read_text())
+    url = compose["x-era"]["environment"]["SCHEMA_REGISTRY_URL"]
+    server = asyncapi["servers"]["compose"]["bindings"]["kafka"]
+    assert server["schemaRegistryUrl"] == url
+    assert server["schemaRegistryVendor"] == "confluent"
 
 
 def test_channels_are_exactly_the_topics(asyncapi: dict[str, Any]) -> None:
