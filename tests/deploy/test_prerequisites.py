@@ -16,8 +16,11 @@ pytestmark = pytest.mark.unit
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "prerequisites.sh"
 RUN_PACKAGES = ["openjdk-17-jre-headless", "maven"]
-TEST_PACKAGES = [*RUN_PACKAGES, "prometheus", "prometheus-alertmanager"]
-ALL_TOOLS = ("java", "mvn", "prometheus", "promtool", "prometheus-alertmanager", "amtool", "go")
+TEST_PACKAGES = [*RUN_PACKAGES, "prometheus", "prometheus-alertmanager", "nodejs", "npm"]
+ALL_TOOLS = (
+    *("java", "mvn", "prometheus", "promtool", "prometheus-alertmanager", "amtool"),
+    *("node", "npm", "go"),
+)
 
 
 def _stand_in(bin_dir: Path, name: str, body: str = "exit 0") -> None:
