@@ -1,0 +1,56 @@
+"""`era explain`: the table says per claim the status it was read under (principle 0), and the
+jsonl carries the claim reading of every adjustment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from era_claim_status import EXPECTED, MIX
+from era_cli.commands import explain as explain_cmd
+
+pytestmark = pytest.mark.unit
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    parser = argparse.ArgumentParser(prog="era")
+    explain_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["explain", *argv])
+    code = args.func(args)
+    return code, capsys.readouterr().out
+
+
+def test_the_table_names_each_claims_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, str(MIX))
+    assert code == 0
+    per_claim = out.split("per claim (8 claims), with the status it was read under:\n")[1]
+    readings = {line.split()[0]: line.split(maxsplit=2)[2] for line in per_claim.splitlines()}
+    assert readings == {
+        "PD1001": "predetermination — estimate only",
+        "FW1901": "processed as primary, forwarded to another payer (CLP02=19)",
+        "FWTT01": "processed as primary, forwarded to SUPPLEMENT MUTUAL (NM1*TT)",
+        "FWRM01": "processed as primary, forwarded to another payer (MA18)",
+        "SEC001": "processed as secondary",
+        "DEN001": "denied",
+        "NOC001": "not our claim, forwarded to STATE MEDICAID (NM1*TT)",
+        "ODD001": "claim status 13 — not valid in an 835",
+    }
+    assert "  predeterminations          7 adjustments            1500\n" in out
+
+
+def test_jsonl_carries_the_reading_and_the_decision(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--format", "jsonl", str(MIX))
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    got = {
+        (r["claim_id"], r["line"], r["group_code"], r["carc"]): (
+            r["route"],
+            r["action"],
+            r["rule_id"],
+        )
+        for r in rows
+    }
+    assert got == EXPECTED
+    assert {r["claim_reading"] for r in rows if r["claim_id"] == "PD1001"} == {"predetermination"}
