@@ -139,14 +139,15 @@ def _annotations(root: Path, labels: dict[str, str]) -> dict[str, str]:
 
 def _service_down_tests(root: Path, targets: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     """promtool rule tests: every target of every configuration down for 8 minutes, with the
-    labels Prometheus gave it; EraServiceDown must fire once per target with those labels."""
+    labels Prometheus gave it; EraServiceDown must fire once per target with those labels, and
+    EraServiceAbsent (a job without any target) must not fire."""
     tests = []
     for config, labels_list in targets.items():
         series = []
         expected = []
         for labels in labels_list:
             matchers = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-            series.append({"series": f"up{{{matchers}}}", "values": "0x10"})
+            series.append({"series": f"up{{{matchers}}}", "values": "0x20"})
             expected.append(
                 {
                     "exp_labels": {**labels, "severity": "critical"},
@@ -159,7 +160,9 @@ def _service_down_tests(root: Path, targets: dict[str, list[dict[str, str]]]) ->
                 "interval": "1m",
                 "input_series": series,
                 "alert_rule_test": [
-                    {"eval_time": "8m", "alertname": "EraServiceDown", "exp_alerts": expected}
+                    {"eval_time": "8m", "alertname": "EraServiceDown", "exp_alerts": expected},
+                    # every job the alerts name has a target: EraServiceAbsent stays quiet
+                    {"eval_time": "15m", "alertname": "EraServiceAbsent", "exp_alerts": []},
                 ],
             }
         )
