@@ -11,7 +11,8 @@ export ERA_RUN_DIR ?= $(CURDIR)/var/run
 
 # Checkers the tests run, built with Go into var/tools/bin once per version (the module cache
 # keeps the downloads): kubeconform (manifests against the Kubernetes schemas of the
-# kubernetes-validate package), kube-score, kustomize (renders deploy/k8s).
+# kubernetes-validate package), kube-score, kustomize (renders deploy/k8s), and this
+# repository's deploy/k8s/crdcheck (the PodMonitor against the Prometheus Operator's API types).
 GO ?= go
 TOOLS_BIN := $(CURDIR)/var/tools/bin
 KUBECONFORM_VERSION := v0.8.0
@@ -20,7 +21,8 @@ KUSTOMIZE_VERSION := v5.7.1
 GO_TOOLS := \
 	$(TOOLS_BIN)/.kubeconform-$(KUBECONFORM_VERSION) \
 	$(TOOLS_BIN)/.kube-score-$(KUBE_SCORE_VERSION) \
-	$(TOOLS_BIN)/.kustomize-$(KUSTOMIZE_VERSION)
+	$(TOOLS_BIN)/.kustomize-$(KUSTOMIZE_VERSION) \
+	$(TOOLS_BIN)/crdcheck
 GO_INSTALL = GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local $(GO) install
 PYTEST := PATH="$(TOOLS_BIN):$$PATH" $(BIN)/pytest
 
@@ -43,7 +45,7 @@ test-prerequisites: ## the same for make test: also Prometheus, Alertmanager (ap
 	@PYTHON=$(PYTHON) GO=$(GO) deploy/local/prerequisites.sh test
 	@$(MAKE) --no-print-directory tools
 
-tools: $(GO_TOOLS) ## build kubeconform, kube-score and kustomize into var/tools/bin (once per version)
+tools: $(GO_TOOLS) ## build kubeconform, kube-score, kustomize, crdcheck into var/tools/bin (once per version)
 
 $(TOOLS_BIN)/.kubeconform-$(KUBECONFORM_VERSION):
 	$(GO_INSTALL) github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
@@ -56,6 +58,9 @@ $(TOOLS_BIN)/.kube-score-$(KUBE_SCORE_VERSION):
 $(TOOLS_BIN)/.kustomize-$(KUSTOMIZE_VERSION):
 	$(GO_INSTALL) sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	@touch $@
+
+$(TOOLS_BIN)/crdcheck: deploy/k8s/crdcheck/main.go deploy/k8s/crdcheck/go.mod deploy/k8s/crdcheck/go.sum
+	cd deploy/k8s/crdcheck && $(GO_INSTALL) .
 
 run: prerequisites setup ## run everything in the foreground: Kafka, topics, services; Ctrl-C stops all
 	@deploy/local/pipeline.sh run

@@ -73,7 +73,7 @@ fi
 if [[ $go_missing -eq 1 ]]; then
   {
     echo "prerequisites: Go is missing: \`make test\` builds kubeconform, kube-score and kustomize"
-    echo "with it into var/tools/bin. Install Go 1.24 or newer (https://go.dev/doc/install) and"
+    echo "with it into var/tools/bin. Install Go 1.26 or newer (https://go.dev/doc/install) and"
     echo "put \`go\` on PATH (or set GO=/path/to/go)."
   } >&2
   exit 1

