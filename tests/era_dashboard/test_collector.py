@@ -67,6 +67,9 @@ def test_poll_of_a_prometheus(tmp_path: Path) -> None:
         ).encode()
 
     def get(url: str, timeout: float) -> tuple[int | None, bytes]:
+        if url.startswith("http://prom:9090/api/v1/query_range?"):
+            empty = {"status": "success", "data": {"resultType": "matrix", "result": []}}
+            return 200, json.dumps(empty).encode()
         assert url.startswith("http://prom:9090/api/v1/query?query=")
         if "up" in url and "__name__" not in url:
             return 200, vector(
@@ -83,6 +86,38 @@ def test_poll_of_a_prometheus(tmp_path: Path) -> None:
         ("classifier", "down"),
         ("router", "up"),
     ]
+
+
+def test_the_charts_start_with_the_last_minutes_prometheus_kept(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def get(url: str, timeout: float) -> tuple[int | None, bytes]:
+        asked.append(url)
+        if "/query_range?" in url:
+            if "era_router_events_routed_total" in url:
+                result = [{"metric": {}, "values": [[940, "10"], [960, "50"], [980, "90"]]}]
+            elif "era_consumer_lag_records" in url:
+                result = [{"metric": {"group": "era-router"}, "values": [[960, "4"], [980, "0"]]}]
+            else:
+                result = []
+            answer = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+        else:
+            answer = {"status": "success", "data": {"resultType": "vector", "result": []}}
+        return 200, json.dumps(answer).encode()
+
+    collector = Collector(
+        settings(tmp_path, prometheus_url="http://prom:9090", history_seconds=60),
+        get=get,
+        clock=lambda: 1000.0,
+    )
+    data = collector.poll()
+    assert data["stages"]["router"]["series"] == [[960.0, 2.0], [980.0, 2.0]]
+    assert data["stages"]["ingest"]["series"] == []
+    assert data["lag"]["series"] == {"era-router": [[960.0, 4.0], [980.0, 0.0]]}
+    ranges = [url for url in asked if "/query_range?" in url]
+    assert len(ranges) == 4 and all("start=940.0&end=998.0&step=2.0" in url for url in ranges)
+    collector.poll()
+    assert len([url for url in asked if "/query_range?" in url]) == 4  # once only
 
 
 def test_an_unreachable_prometheus_shows_every_service_down(tmp_path: Path) -> None:

@@ -271,6 +271,7 @@ def test_page_shows_the_routes_era_report_reads(
         f"the Prometheus-fed page to show {shown}",
     )
     assert page.inner_text("#source") == "prometheus"
+    wait_for(lambda: page.locator("#throughput-chart path.line").count() == 3, 30, "3 stage lines")
     assert not console_errors, console_errors
     page.close()
     print(

@@ -13,9 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from era_dashboard.history import History
+from era_dashboard.history import LAG, STAGE_COUNTERS, History
 from era_dashboard.page_data import Health, build_page_data, file_row
-from era_dashboard.samples import Sample, parse_exposition, parse_prometheus_vector
+from era_dashboard.samples import (
+    Sample,
+    parse_exposition,
+    parse_prometheus_matrix,
+    parse_prometheus_vector,
+)
 from era_dashboard.settings import SERVICES, DashboardSettings
 
 log = logging.getLogger("era.dashboard")
@@ -69,6 +74,7 @@ class Collector:
         self._lock = threading.Lock()
         self._latest: dict[str, Any] | None = None
         self._stop = threading.Event()
+        self._backfilled = False
 
     @property
     def source(self) -> str:
@@ -93,13 +99,38 @@ class Collector:
             health.append(Health(service, ok, healthz, readyz))
         return samples, health
 
-    def _query(self, promql: str) -> list[Sample]:
+    def _ask(self, api: str, **parameters: object) -> Any:
         base = str(self.settings.prometheus_url).rstrip("/")
-        url = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+        url = f"{base}/api/v1/{api}?{urllib.parse.urlencode(parameters)}"
         status, body = self._get(url, self.settings.timeout_seconds)
         if status != 200:
             raise OSError(f"Prometheus at {base} answered {status}")
-        return parse_prometheus_vector(json.loads(body))
+        return json.loads(body)
+
+    def _query(self, promql: str) -> list[Sample]:
+        return parse_prometheus_vector(self._ask("query", query=promql))
+
+    def backfill(self, now: float) -> None:
+        """Fill the history from Prometheus' range queries (the window before the first poll),
+        so the charts show the last minutes as soon as the page opens."""
+        window = self.settings.history_seconds
+        step = max(self.settings.refresh_seconds, window / 300)
+        queries = {stage: f"sum({name})" for stage, name in STAGE_COUNTERS.items()}
+        queries[LAG] = f"sum by (group) ({LAG})"
+        polls: dict[float, list[Sample]] = {}
+        stages: dict[float, set[str]] = {}
+        for key, promql in queries.items():
+            answer = self._ask(
+                "query_range", query=promql, start=now - window, end=now - step, step=step
+            )
+            for labels, values in parse_prometheus_matrix(answer):
+                name = LAG if key == LAG else STAGE_COUNTERS[key]
+                for at, value in values:
+                    polls.setdefault(at, []).append(Sample(name, labels, value))
+                    if key != LAG:
+                        stages.setdefault(at, set()).add(key)
+        for at in sorted(polls):
+            self.history.add(at, polls[at], stages.get(at, set()))
 
     def _from_prometheus(self) -> tuple[list[Sample], list[Health]]:
         samples = self._query(ALL_ERA_SERIES)
@@ -119,6 +150,14 @@ class Collector:
     def poll(self) -> dict[str, Any]:
         """Read every source once, add the poll to the history and return the page data."""
         now = self._clock()
+        if self.settings.prometheus_url and not self._backfilled:
+            self._backfilled = len(self.history) > 0  # too late once live polls are in
+            try:
+                if not self._backfilled:
+                    self.backfill(now)
+                    self._backfilled = True
+            except (OSError, ValueError) as exc:
+                log.warning("cannot read the last minutes from Prometheus: %s", exc)
         try:
             samples, health = (
                 self._from_prometheus() if self.settings.prometheus_url else self._from_services()

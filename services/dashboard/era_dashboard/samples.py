@@ -82,3 +82,21 @@ def total(samples: Iterable[Sample], name: str, **where: str) -> float:
 def has_label(samples: Iterable[Sample], name: str, label: str) -> bool:
     """Whether some sample called ``name`` carries a non-empty ``label``."""
     return any(s.name == name and s.label(label) for s in samples)
+
+
+def parse_prometheus_matrix(
+    body: Mapping[str, Any],
+) -> list[tuple[tuple[tuple[str, str], ...], list[tuple[float, float]]]]:
+    """Series of a Prometheus ``/api/v1/query_range`` answer: (labels, [(time, value)])."""
+    if body.get("status") != "success":
+        raise ValueError(f"Prometheus answered {body.get('status')!r}: {body.get('error', '')}")
+    data = body.get("data", {})
+    if data.get("resultType") != "matrix":
+        raise ValueError(f"expected a range vector, got {data.get('resultType')!r}")
+    return [
+        (
+            tuple(sorted(series.get("metric", {}).items())),
+            [(float(at), float(value)) for at, value in series.get("values", [])],
+        )
+        for series in data.get("result", [])
+    ]
