@@ -187,10 +187,27 @@ def test_no_patient_data_reaches_the_page() -> None:
             "adjustments": 12,
             "transaction_sets_rejected": 1,
             "warnings": 1,
+            "warning_kinds": {},
             "errors": 1,
             "at": 1_700_000_050.0,
         }
     ]
+
+
+def test_file_row_takes_the_reports_counts_by_kind() -> None:
+    report = {
+        "file": "a.835",
+        "outcome": "accepted",
+        "problems": ["warning: a.835:3: x", "warning: a.835:9: y", "warning: a.835:12: z"],
+        "warnings": {"padding": 1, "balance": 2, "date": 0},
+        "errors": 0,
+    }
+    row = file_row(report, 5.0)
+    assert (row["warnings"], row["warning_kinds"], row["errors"]) == (
+        3,
+        {"balance": 2, "padding": 1},
+        0,
+    )
 
 
 @pytest.mark.parametrize(

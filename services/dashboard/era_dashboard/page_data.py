@@ -50,16 +50,28 @@ class Health:
 
 
 def file_row(report: Mapping[str, Any], modified: float) -> dict[str, Any]:
-    """One line of the recent files table from an ingest ``.report.json``: name, outcome and
-    counts (problem texts stay out: they quote the file's contents)."""
+    """One line of the recent files table from an ingest ``.report.json``: name, outcome,
+    counts and the warning kinds (problem texts stay out: they quote the file's contents).
+    Reports without ``warnings``/``errors`` counts are counted from their problems' severity."""
     problems = [str(p) for p in report.get("problems", [])]
+    kinds = report.get("warnings")
+    if isinstance(kinds, Mapping):
+        warning_kinds = {str(kind): int(n) for kind, n in sorted(kinds.items()) if int(n)}
+        warnings = sum(warning_kinds.values())
+    else:
+        warning_kinds = {}
+        warnings = sum(1 for p in problems if p.startswith("warning"))
+    errors = report.get("errors")
     return {
         "file": str(report.get("file", "")),
         "outcome": str(report.get("outcome", "")),
         "adjustments": int(report.get("adjustments", 0)),
         "transaction_sets_rejected": int(report.get("transactions_rejected", 0)),
-        "warnings": sum(1 for p in problems if p.startswith("warning")),
-        "errors": sum(1 for p in problems if p.startswith("error")),
+        "warnings": warnings,
+        "warning_kinds": warning_kinds,
+        "errors": int(errors)
+        if isinstance(errors, int)
+        else sum(1 for p in problems if p.startswith("error")),
         "at": modified,
     }
 

@@ -183,10 +183,13 @@ function render(data) {
   files.push(["transaction sets rejected", ingest.transaction_sets_rejected, ingest.transaction_sets_rejected ? "warn" : ""]);
   files.push(["CO→patient blocks", data.co_patient_blocks, data.co_patient_blocks ? "warn" : ""]);
   counts("files", files);
-  counts("warnings", Object.entries(ingest.warnings).map(([k, v]) => [k, v, v ? "warn" : ""]));
+  // Ingest exports every warning kind from 0: show the ones that happened.
+  counts("warnings", Object.entries(ingest.warnings).filter(([, v]) => v > 0).map(([k, v]) => [k, v, "warn"]));
   fillTable("dead-letters", data.dead_letters.map((d) => tableRow([d.service, d.reason, integer.format(d.records)])));
+  const kinds = (f) => Object.entries(f.warning_kinds || {}).map(([k, v]) => `${k} ${v}`).join(", ");
   fillTable("recent-files", ingest.recent_files.map((f) => tableRow([f.file, f.outcome, String(f.adjustments),
-    String(f.transaction_sets_rejected), String(f.warnings), String(f.errors), clock(f.at)],
+    String(f.transaction_sets_rejected), kinds(f) ? `${f.warnings} (${kinds(f)})` : String(f.warnings),
+    String(f.errors), clock(f.at)],
     { class: f.outcome === "rejected" ? "bad" : f.outcome === "partial" ? "warn" : "" })));
 
   document.body.dataset.state = "live";
