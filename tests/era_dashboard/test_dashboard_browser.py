@@ -133,8 +133,10 @@ def report_routes(env: dict[str, str]) -> dict[str, tuple[int, Decimal]]:
     assert result.returncode == 0, result.stderr
     routes = {}
     for line in result.stdout.splitlines():
+        if line.startswith("all routes"):
+            break  # the route lines end here (totals, dead letters and checks follow)
         match = REPORT_LINE.match(line)
-        if match and match.group(1) not in ("route", "all", "dead"):
+        if match and match.group(1) != "route":
             routes[match.group(1)] = (int(match.group(3)), Decimal(match.group(4)))
     assert routes, result.stdout
     return routes
