@@ -170,6 +170,7 @@ def phi_values(env: dict[str, str]) -> set[str]:
     return values
 
 
+@pytest.mark.timeout(420)  # a whole pipeline, two dashboards, Prometheus and a browser
 def test_page_shows_the_routes_era_report_reads(
     kafka_settings: KafkaSettings,
     topic_names: TopicNames,
