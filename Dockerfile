@@ -18,6 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /opt/era
 COPY pyproject.toml README.md ./
 COPY lib/ lib/
+COPY cli/ cli/
 COPY services/ services/
 COPY schemas/ schemas/
 RUN pip install . \

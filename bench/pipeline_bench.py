@@ -199,7 +199,7 @@ def report(
         " ratio ≥ 50%, pipeline ≥ 8,000/s.",
         cpu_note("pipeline", pipe1),
         cpu_note("baseline", base1),
-        "2 faust agent engine: ERA_WORKER_ENGINE=faust, a faust agent per worker, one event at"
+        "2 faust agent engine: bench/faust_agent.py, a faust agent per worker, one event at"
         " a time, raw bytes in and out, at least once: what the transactional loop replaced.",
         cpu_note("faust engine", results.faust1),
         f"3 {lat_pipe.count:,} adjustments in {len(load)} files of ~200 dropped into an"

@@ -42,6 +42,7 @@ from era_kafka.config import KafkaSettings
 READY_TIMEOUT_S = 120.0
 INGEST_TIMEOUT_S = 900.0
 SCRIPT = Path(__file__).resolve().with_name("pipeline_bench.py")  # runs the baseline hops
+FAUST_AGENT = SCRIPT.with_name("faust_agent.py")  # the faust-agent baseline engine
 
 
 @dataclass(slots=True)
@@ -95,14 +96,13 @@ class Bench:
     ) -> dict[str, int]:
         """Start the two hops; returns consumer group → expected members."""
         env = self.env(names.prefix)
-        if kind == "faust":
-            env["ERA_WORKER_ENGINE"] = "faust"
         if kind in ("pipeline", "faust"):
             for stage in ("classifier", "router"):
+                argv = era_command("worker", stage)
+                if kind == "faust":  # the faust-agent baseline, kept in bench/ (not the product)
+                    argv = [sys.executable, str(FAUST_AGENT), stage]
                 for i in range(workers):
-                    processes.start(
-                        f"{names.prefix}-{stage}-{i}", era_command("worker", stage), env
-                    )
+                    processes.start(f"{names.prefix}-{stage}-{i}", argv, env)
             return {f"{names.prefix}-classifier": workers, f"{names.prefix}-router": workers}
         for hop in (1, 2):
             for i in range(workers):

@@ -1,2 +1,3 @@
-"""The faust side of the workers: app construction from settings, the consume → transform →
-produce agent with dead-lettering, and the health/metrics pages. Stage logic stays outside."""
+"""What every service shares to run: the one engine (the transactional consume → produce loop
+with dead-lettering), the one host (faust: lifecycle, signals, logging, web views) and JSON
+logging. Stage logic stays in the services."""

@@ -17,11 +17,6 @@ class WorkerSettings(BaseSettings):
         description="longest a transaction stays open under a backlog (a worker that has caught"
         " up commits at once)",
     )
-    engine: str = Field(
-        default="transactional",
-        pattern="^(transactional|faust)$",
-        description="transactional: exactly once (default); faust: faust agent, at least once",
-    )
     batch_size: int = Field(default=500, ge=1, description="records consumed per poll")
     instance_id: str | None = Field(
         default=None,

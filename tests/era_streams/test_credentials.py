@@ -1,4 +1,5 @@
-"""The workers' faust client takes TLS and SASL from the same KAFKA_* settings as librdkafka."""
+"""faust's own Kafka clients (downstream faust apps, the bench baseline) take TLS and SASL from
+the same KAFKA_* settings as librdkafka."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import faust
 import pytest
 
 from era_kafka.config import KafkaSettings
-from era_streams.app import broker_urls, credentials
+from era_streams.faust_kafka import broker_urls, credentials
 
 pytestmark = pytest.mark.unit
 

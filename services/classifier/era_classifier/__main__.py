@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from era_cli.main import main
+from era_classifier.service import main
 
 if __name__ == "__main__":
-    sys.exit(main(["worker", "classifier"]))
+    sys.exit(main())

@@ -1,10 +1,10 @@
 """``python -m era_dashboard``: the same as ``era dashboard``."""
 
-import logging
+from __future__ import annotations
+
 import sys
 
-from era_dashboard.service import run
-from era_dashboard.settings import DashboardSettings
+from era_dashboard.service import main
 
-logging.basicConfig(level=logging.INFO)
-sys.exit(run(DashboardSettings()))
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,6 +10,7 @@ from types import FrameType
 from era_dashboard.collector import Collector
 from era_dashboard.server import make_server
 from era_dashboard.settings import DashboardSettings
+from era_streams.logs import configure_logging
 
 log = logging.getLogger("era.dashboard")
 
@@ -41,3 +42,9 @@ def run(settings: DashboardSettings, stop: threading.Event | None = None) -> int
     server.shutdown()
     server.server_close()
     return 0
+
+
+def main() -> int:
+    """``python -m era_dashboard``: the page with the settings of the environment."""
+    configure_logging()
+    return run(DashboardSettings())

@@ -1,10 +1,10 @@
-"""``python -m era_ingest DIR``: the drop-folder service (same as ``era ingest --watch DIR``)."""
+"""``python -m era_ingest [DIR]``: the drop-folder service (same as ``era ingest --watch DIR``)."""
 
 from __future__ import annotations
 
 import sys
 
-from era_cli.main import main
+from era_ingest.service import main
 
 if __name__ == "__main__":
-    sys.exit(main(["ingest", "--watch", *(sys.argv[1:] or ["var/inbox"])]))
+    sys.exit(main())

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import signal
 import time
-from types import FrameType
 
-from era_ingest.app import IngestError, IngestPublisher
 from era_ingest.inbox import Inbox
+from era_ingest.publisher import IngestError, IngestPublisher
 from era_ingest.records import FileReport
 
 log = logging.getLogger("era.ingest")
@@ -56,18 +54,8 @@ class InboxWatcher:
         return reports
 
     def run(self, max_seconds: float | None = None) -> None:
-        """Poll until stopped (SIGTERM/SIGINT) or ``max_seconds`` have passed."""
+        """Poll until :meth:`stop` (the host calls it on SIGTERM/SIGINT) or ``max_seconds``."""
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         while not self._stopping and (deadline is None or time.monotonic() < deadline):
             self.run_once()
             time.sleep(self.poll_seconds)
-
-
-def install_stop_handlers(watcher: InboxWatcher) -> None:
-    """SIGTERM and SIGINT finish the current file, then stop."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        watcher.stop()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)

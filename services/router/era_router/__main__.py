@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from era_cli.main import main
+from era_router.service import main
 
 if __name__ == "__main__":
-    sys.exit(main(["worker", "router"]))
+    sys.exit(main())

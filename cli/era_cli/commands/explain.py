@@ -14,18 +14,15 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, TextIO
 
-from era_classifier.app import build_classifier
 from era_classifier.claim_status import ClaimReading
 from era_classifier.classification import Classifier
-from era_classifier.fee_schedule import FeeScheduleError
-from era_classifier.kb import KnowledgeBaseError
-from era_classifier.overrides import OverrideError
+from era_classifier.service import CONFIGURATION_ERRORS, build_classifier
 from era_classifier.settings import ClassifierSettings
 from era_cli.commands.parse import EXIT_STATUS, ParsedInputs, add_strict_argument, strict_default
 from era_cli.output import TableWriter
 from era_contract.topics import ROUTES
-from era_router.app import build_router
 from era_router.routing import Router
+from era_router.service import build_router
 from era_router.settings import RouterSettings
 
 TABLE_COLUMNS = ("claim", "line", "code", "amount", "action", "route", "why")
@@ -61,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         classifier = build_classifier(ClassifierSettings())
         router = build_router(RouterSettings())
-    except (KnowledgeBaseError, FeeScheduleError, OverrideError, ValueError, OSError) as exc:
+    except CONFIGURATION_ERRORS as exc:
         print(f"era explain: invalid configuration: {exc}", file=sys.stderr)
         return 2
     strict = strict_default() if args.strict is None else args.strict

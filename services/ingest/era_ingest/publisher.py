@@ -1,24 +1,22 @@
-"""Ingest wiring: parse a file and publish it to Kafka in one transaction.
+"""The ingest publisher: parse a file and publish it to Kafka in one transaction.
 
 Delivery: an idempotent, transactional confluent-kafka producer publishes every adjustment of a
-file, its dead-letter records and a receipt in the ingest ledger (a compacted topic keyed by the
-file's SHA-256) in **one Kafka transaction**. A crash before the commit leaves nothing visible to
-read_committed consumers; the restarted service (same ``transactional.id``) fences the dead
-producer, which aborts its open transaction, and publishes the file again from the start. A crash
-after the commit but before the file was moved is caught by the ledger: the file is recognised
-as already published and only moved. So every adjustment of an accepted file is published
-exactly once.
+file, its dead-letter records and a receipt in the ingest ledger (:mod:`era_ingest.ledger`) in
+**one Kafka transaction**. A crash before the commit leaves nothing visible to read_committed
+consumers; the restarted service (same ``transactional.id``) fences the dead producer, which
+aborts its open transaction, and publishes the file again from the start. A crash after the
+commit but before the file was moved is caught by the ledger: the file is recognised as already
+published and only moved. So every adjustment of an accepted file is published exactly once.
 
-The ledger also holds one receipt per published transaction set (key ``set:<fingerprint>``),
-so a set that arrives again inside another file (re-delivered by a clearinghouse, re-wrapped with
-other whitespace) is recognised by its fingerprint and skipped: its event ids would be the same.
+The ledger also holds one receipt per published transaction set, so a set that arrives again
+inside another file (re-delivered by a clearinghouse, re-wrapped with other whitespace) is
+recognised by its fingerprint and skipped: its event ids would be the same.
 
 A big file (more than ``ERA_INGEST_TRANSACTION_MAX_ADJUSTMENTS`` adjustments, or an open
 transaction older than ``ERA_INGEST_TRANSACTION_MAX_SECONDS``) is committed in several
 transactions, each ending at a transaction-set boundary (a set is one payment and balances on its
-own) with a progress receipt (key ``progress:<sha256>``: how many parser items are done and the
-report so far). A crashed or failed run resumes after the last committed set, so a month of
-remittance in one file neither outlives the transaction timeout nor is published twice.
+own) with a progress receipt. A crashed or failed run resumes after the last committed set, so a
+month of remittance in one file neither outlives the transaction timeout nor is published twice.
 
 While the cluster cannot take writes (two of three brokers down, no transaction coordinator)
 every blocking transactional call waits in slices of ``CALL_TIMEOUT_SECONDS`` and is retried with
@@ -30,7 +28,6 @@ Past that the attempt fails as before and the file is published again from its l
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import socket
 import time
@@ -43,6 +40,13 @@ from confluent_kafka import KafkaException, Producer
 
 from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
+from era_ingest.ledger import (
+    IngestLedger,
+    LedgerRecord,
+    file_record,
+    progress_record,
+    set_record,
+)
 from era_ingest.metrics import IngestMetrics
 from era_ingest.records import (
     FileReport,
@@ -51,20 +55,17 @@ from era_ingest.records import (
     dead_letter_for,
     file_digest,
     remittance_key,
-    set_receipt,
 )
 from era_ingest.settings import IngestSettings
 from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_ingest.x12.problems import DUPLICATE, OTHER
 from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
-from era_kafka.reader import TopicReadError, read_to_end
+from era_kafka.reader import TopicReadError
 from era_kafka.retry import Backoff, WriteStall, call_with_backoff
 
 log = logging.getLogger("era.ingest")
 
-SET_KEY = "set:"
-PROGRESS_KEY = "progress:"
 # A blocking transactional call waits this long before it counts as a stall and is retried.
 CALL_TIMEOUT_SECONDS = 10.0
 
@@ -123,10 +124,8 @@ class IngestPublisher:
             **{"transaction.timeout.ms": settings.transaction_timeout_ms},
         )
         self.producer = Producer(self.producer_config)
-        self.ledger: dict[str, dict[str, Any]] = {}
+        self.ledger = IngestLedger()
         self.tokenizer = phi.tokenizer() if phi is not None else None
-        self.sets: dict[str, str] = {}  # set fingerprint -> file it was published from
-        self.progress: dict[str, dict[str, Any]] = {}  # sha256 -> progress of a cut-off file
         self.stall: WriteStall = metrics.write_stall
         self.backoff = Backoff()
 
@@ -150,28 +149,8 @@ class IngestPublisher:
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
 
     def _load_ledger(self) -> None:
-        for record in read_to_end(self.kafka, self.topics.ingest_ledger):
-            if record.key is None:
-                continue
-            key = record.key.decode()
-            if key.startswith(PROGRESS_KEY):
-                if record.value is None:  # the file was finished
-                    self.progress.pop(key[len(PROGRESS_KEY) :], None)
-                else:
-                    self.progress[key[len(PROGRESS_KEY) :]] = json.loads(record.value)
-                continue
-            if record.value is None:
-                continue
-            value = json.loads(record.value)
-            if key.startswith(SET_KEY):
-                self.sets[key[len(SET_KEY) :]] = value["file"]
-            else:
-                self.ledger[key] = value
-        log.info(
-            "ingest ready: %d files and %d transaction sets in the ledger",
-            len(self.ledger),
-            len(self.sets),
-        )
+        self.ledger = IngestLedger()
+        self.ledger.load(self.kafka, self.topics.ingest_ledger)
 
     def publish(self, path: Path) -> FileReport:
         """Parse and publish ``path``; returns its report.
@@ -207,14 +186,15 @@ class IngestPublisher:
         started = time.perf_counter()
         digest = file_digest(path)
         report = FileReport(file=path.name, sha256=digest)
-        previous = self.ledger.get(digest)
+        ledger = self.ledger
+        previous = ledger.files.get(digest)
         if previous is not None:
             report.duplicate_of = str(previous.get("file"))
             report.outcome = str(previous.get("outcome"))
             report.adjustments = int(previous.get("adjustments", 0))
             self.metrics.files.labels("duplicate").inc()
             return report
-        progress = self.progress.get(digest)
+        progress = ledger.progress.get(digest)
         done_items = 0
         if progress is not None:
             report = FileReport(**{**progress["report"], "file": path.name})
@@ -225,11 +205,10 @@ class IngestPublisher:
             txn = self._publish_contents(path, report, digest, done_items)
             report.settle()
             receipt = {**report.as_dict(), "committed_at": _now_ms()}
-            ledger = self.topics.ingest_ledger
             self._write_set_receipts(txn)
-            self.producer.produce(ledger, json.dumps(receipt).encode(), digest.encode())
-            if progress is not None or digest in self.progress:
-                self._produce(ledger, None, f"{PROGRESS_KEY}{digest}".encode())
+            self._write_ledger(file_record(digest, receipt))
+            if progress is not None or digest in ledger.progress:
+                self._write_ledger(progress_record(digest, None))
             self._commit()
         except (KafkaException, BufferError) as exc:
             self._abort()
@@ -239,9 +218,9 @@ class IngestPublisher:
             self._abort()
             message = f"{path.name}: internal error, transaction aborted: {exc!r}"
             raise IngestError(message, retriable=False) from exc
-        self.ledger[digest] = receipt
-        self.progress.pop(digest, None)
-        self.sets.update(txn.new_sets)
+        ledger.files[digest] = receipt
+        ledger.progress.pop(digest, None)
+        ledger.sets.update(txn.new_sets)
         self.metrics.record_file(
             report.outcome, txn.tally, time.perf_counter() - started, time.time()
         )
@@ -347,11 +326,10 @@ class IngestPublisher:
         """Commit the sets published so far with a progress receipt to resume from."""
         self._write_set_receipts(txn)
         progress = {"file": report.file, "items": done_items, "report": report.as_dict()}
-        key = f"{PROGRESS_KEY}{digest}"
-        self._produce(self.topics.ingest_ledger, json.dumps(progress).encode(), key.encode())
+        self._write_ledger(progress_record(digest, progress))
         self._commit()
-        self.progress[digest] = progress
-        self.sets.update(txn.new_sets)
+        self.ledger.progress[digest] = progress
+        self.ledger.sets.update(txn.new_sets)
         self.metrics.record_committed(txn.tally)
         log.info(
             "%s: committed %d adjustments so far, the file goes on in a new transaction",
@@ -361,8 +339,11 @@ class IngestPublisher:
 
     def _write_set_receipts(self, txn: _OpenTransaction) -> None:
         for fingerprint, file in txn.new_sets.items():
-            value = json.dumps(set_receipt(file)).encode()
-            self._produce(self.topics.ingest_ledger, value, f"{SET_KEY}{fingerprint}".encode())
+            self._write_ledger(set_record(fingerprint, file))
+
+    def _write_ledger(self, record: LedgerRecord) -> None:
+        key, value = record
+        self._produce(self.topics.ingest_ledger, value, key)
 
     def _commit(self) -> None:
         producer = self.producer
@@ -370,7 +351,7 @@ class IngestPublisher:
 
     def _already_published(self, item: ParsedTransaction, path: Path, report: FileReport) -> bool:
         """True (and reported) when the very same set was published before, from another file."""
-        first_file = self.sets.get(item.fingerprint)
+        first_file = self.ledger.sets.get(item.fingerprint)
         if first_file is None:
             return False
         report.transactions_duplicate += 1

@@ -1,4 +1,5 @@
-"""The stage agent under faust's test_context: outputs sent, failures dead-lettered, no crash."""
+"""The bench's faust-agent baseline (bench/faust_agent.py) under faust's test_context: outputs
+sent, failures dead-lettered, no crash."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 import faust
 import pytest
+from faust_agent import attach_stage, make_app  # bench/, on pytest's pythonpath
 
 from era_kafka.config import KafkaSettings
-from era_streams.app import attach_stage, make_app
 from era_streams.settings import WorkerSettings
 
 pytestmark = pytest.mark.unit
@@ -50,18 +51,14 @@ async def test_outputs_are_sent_and_failures_dead_lettered(sent: list[dict[str, 
         kafka=KafkaSettings(),
         worker=WorkerSettings(),
         partitions=1,
-        web_host="127.0.0.1",
-        web_port=0,
     )
     app.conf.store = "memory://"
-    dead: list[BaseException] = []
     attach_stage(
         app,
         name="toy",
         source_topic="in.topic",
         dead_letter_topic="dlq.topic",
         stage=Upper(),
-        on_dead_letter=dead.append,
     )
     agent = app.agents["toy.process"]
     async with agent.test_context() as context:
@@ -78,4 +75,3 @@ async def test_outputs_are_sent_and_failures_dead_lettered(sent: list[dict[str, 
     assert headers["era.dlt.exception.class"] == b"ValueError"
     assert headers["era.dlt.exception.message"] == b"expected ASCII text"
     assert headers["era.dlt.service"] == b"toy"
-    assert [type(e) for e in dead] == [ValueError]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from era_cli.observability import configure_logging
+from era_streams.logs import configure_logging
 
 
 def register(subparsers: Any) -> None:

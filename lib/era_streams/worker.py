@@ -1,0 +1,81 @@
+"""A stream worker (the classifier, the router): one :class:`TransactionalLoop` over its source
+topic, hosted by faust (:mod:`era_streams.host`). Kafka, topic and worker settings come from the
+environment; the service hands in its stage, registry and web address."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import faust
+from prometheus_client import CollectorRegistry, Counter
+
+from era_contract.topics import TopicNames
+from era_kafka.clients import consumer_config, producer_config
+from era_kafka.config import KafkaSettings, TopicSettings
+from era_kafka.retry import WriteStall
+from era_streams.errors import dead_letter_reason
+from era_streams.host import add_health_pages, host_job, make_app
+from era_streams.metrics import StreamMetrics
+from era_streams.settings import WorkerSettings
+from era_streams.stage import Stage
+from era_streams.transactional import TransactionalLoop
+
+# An orphaned transaction (a killed worker's) blocks read_committed readers of its output
+# partitions until the broker aborts it; transactions here last about a commit interval.
+TRANSACTION_TIMEOUT_MS = 10_000
+
+
+def build_worker(
+    *,
+    name: str,
+    app_id: str | None,
+    source_topic: str,
+    stage: Stage,
+    registry: CollectorRegistry,
+    dead_letters: Counter,
+    web_host: str,
+    web_port: int,
+) -> faust.App:
+    """The hosted worker ``name``: ``stage`` over ``source_topic``, exactly once."""
+    kafka, worker, topics = KafkaSettings(), WorkerSettings(), TopicSettings()
+    names = TopicNames(topics.prefix)
+    app_id = app_id or f"{names.prefix}-{name}"
+
+    def on_dead_letter(error: BaseException) -> None:
+        dead_letters.labels(name, dead_letter_reason(error)).inc()
+
+    instance = worker.instance_id or f"{socket.gethostname()}-{os.getpid()}"
+    session_ms = int(worker.session_timeout_seconds * 1000)
+    loop = TransactionalLoop(
+        name=name,
+        consumer_config=consumer_config(
+            kafka,
+            group_id=app_id,
+            **{
+                "session.timeout.ms": session_ms,
+                "heartbeat.interval.ms": min(3000, session_ms // 3),
+            },
+        ),
+        producer_config=producer_config(
+            kafka,
+            transactional_id=f"{app_id}-{instance}",
+            **{"transaction.timeout.ms": TRANSACTION_TIMEOUT_MS},
+        ),
+        source_topic=source_topic,
+        dead_letter_topic=names.deadletter,
+        stage=stage,
+        commit_interval=worker.commit_interval_seconds,
+        batch_size=worker.batch_size,
+        on_dead_letter=on_dead_letter,
+        metrics=StreamMetrics(registry, app_id),
+        stall=WriteStall(name, registry),
+    )
+    app = make_app(app_id, web_host=web_host, web_port=web_port)
+    host_job(app, loop)
+    add_health_pages(
+        app,
+        registry,
+        ready=lambda: loop.state.running and bool(loop.state.assigned) and not loop.stall.stalled,
+    )
+    return app

@@ -1,0 +1,79 @@
+"""The classifier service's wiring: settings, the knowledge base with the configured fee
+schedule and rules, the metrics registry, and the worker (the transactional loop from
+``era.adjustments`` to ``era.adjustments.classified``) on the faust host."""
+
+from __future__ import annotations
+
+import sys
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from era_classifier.classification import Classifier
+from era_classifier.fee_schedule import FeeScheduleError, load_fee_schedule
+from era_classifier.kb import KnowledgeBaseError, load_knowledge_base
+from era_classifier.metrics import ClassifierMetrics
+from era_classifier.overrides import OverrideError, load_overrides
+from era_classifier.settings import ClassifierSettings
+from era_classifier.stage import ClassifierStage
+from era_contract.topics import TopicNames
+from era_kafka.clients import Codecs
+from era_kafka.config import TopicSettings
+from era_streams.host import run_app
+from era_streams.worker import build_worker
+
+SERVICE = "classifier"
+
+CONFIGURATION_ERRORS = (KnowledgeBaseError, FeeScheduleError, OverrideError, ValueError, OSError)
+"""What a bad configuration (a fee schedule, a rules file, a setting) raises at start."""
+
+
+def build_classifier(settings: ClassifierSettings) -> Classifier:
+    """The classifier with the packaged knowledge base and the configured fee schedule and
+    rules; every file is validated here, at start, with errors naming file and line."""
+    kb = load_knowledge_base()
+    fee_schedule = load_fee_schedule(settings.fee_schedule) if settings.fee_schedule else None
+    overrides = load_overrides(settings.rules, kb) if settings.rules else None
+    return Classifier(
+        kb, fee_schedule, overrides, underpayment_tolerance=settings.underpayment_tolerance
+    )
+
+
+def build_stage(settings: ClassifierSettings, metrics: ClassifierMetrics | None) -> ClassifierStage:
+    """The classifier stage for the configured topics and wire codecs."""
+    names = TopicNames(TopicSettings().prefix)
+    codecs = Codecs.from_env()
+    return ClassifierStage(
+        build_classifier(settings),
+        decoder=codecs.adjustment,
+        encoder=codecs.classified,
+        output_topic=names.classified,
+        metrics=metrics,
+    )
+
+
+def build_app(registry: CollectorRegistry | None = None) -> faust.App:
+    """The hosted classifier worker, configured from the environment."""
+    settings = ClassifierSettings()
+    registry = registry or CollectorRegistry()
+    metrics = ClassifierMetrics(registry)
+    return build_worker(
+        name=SERVICE,
+        app_id=settings.app_id,
+        source_topic=TopicNames(TopicSettings().prefix).adjustments,
+        stage=build_stage(settings, metrics),
+        registry=registry,
+        dead_letters=metrics.dead_letters,
+        web_host=settings.metrics_host,
+        web_port=settings.metrics_port,
+    )
+
+
+def main() -> int:
+    """Run the classifier until SIGTERM/SIGINT; 2 on an invalid configuration."""
+    try:
+        app = build_app()
+    except CONFIGURATION_ERRORS as exc:
+        print(f"era worker {SERVICE}: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    return run_app(app)
