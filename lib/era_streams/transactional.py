@@ -69,15 +69,33 @@ class LoopState:
     stopped: threading.Event = field(default_factory=threading.Event)
 
 
+ConsumerFactory = Callable[[], Consumer]
+"""Makes the loop's consumer (``read_committed``, no auto-commit; see era_kafka.clients)."""
+ProducerFactory = Callable[[], Producer]
+"""Makes the loop's transactional producer (its own ``transactional.id``)."""
+
+
+def client_factories(
+    consumer_config: dict[str, Any], producer_config: dict[str, Any]
+) -> tuple[ConsumerFactory, ProducerFactory]:
+    """Factories of confluent-kafka clients with these configurations."""
+    return (lambda: Consumer(consumer_config)), (lambda: Producer(producer_config))
+
+
 class TransactionalLoop:
-    """Runs ``stage`` over ``source_topic`` with exactly-once delivery of its outputs."""
+    """Runs ``stage`` over ``source_topic`` with exactly-once delivery of its outputs.
+
+    The loop makes its clients when :meth:`run` starts, with ``consumer_factory`` and
+    ``producer_factory`` (:func:`client_factories` for real ones): the contract tests run the
+    same cases on an in-memory Kafka and on a real broker through them.
+    """
 
     def __init__(
         self,
         *,
         name: str,
-        consumer_config: dict[str, Any],
-        producer_config: dict[str, Any],
+        consumer_factory: ConsumerFactory,
+        producer_factory: ProducerFactory,
         source_topic: str,
         dead_letter_topic: str,
         stage: Stage,
@@ -90,8 +108,8 @@ class TransactionalLoop:
         backoff: Backoff | None = None,
     ) -> None:
         self.name = name
-        self.consumer_config = consumer_config
-        self.producer_config = producer_config
+        self.consumer_factory = consumer_factory
+        self.producer_factory = producer_factory
         self.source_topic = source_topic
         self.dead_letter_topic = dead_letter_topic
         self.stage = stage
@@ -114,9 +132,9 @@ class TransactionalLoop:
 
     def run(self) -> None:
         """Process until :meth:`stop`; raises on a fatal Kafka error (after aborting)."""
-        producer = Producer(self.producer_config)
+        producer = self.producer_factory()
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
-        consumer = Consumer(self.consumer_config)
+        consumer = self.consumer_factory()
         self._producer, self._consumer = producer, consumer
         consumer.subscribe(
             [self.source_topic],

@@ -19,7 +19,7 @@ from era_streams.host import add_health_pages, host_job, make_app
 from era_streams.metrics import StreamMetrics
 from era_streams.settings import WorkerSettings
 from era_streams.stage import Stage
-from era_streams.transactional import TransactionalLoop
+from era_streams.transactional import TransactionalLoop, client_factories
 
 # An orphaned transaction (a killed worker's) blocks read_committed readers of its output
 # partitions until the broker aborts it; transactions here last about a commit interval.
@@ -47,9 +47,8 @@ def build_worker(
 
     instance = worker.instance_id or f"{socket.gethostname()}-{os.getpid()}"
     session_ms = int(worker.session_timeout_seconds * 1000)
-    loop = TransactionalLoop(
-        name=name,
-        consumer_config=consumer_config(
+    consumer_factory, producer_factory = client_factories(
+        consumer_config(
             kafka,
             group_id=app_id,
             **{
@@ -57,11 +56,16 @@ def build_worker(
                 "heartbeat.interval.ms": min(3000, session_ms // 3),
             },
         ),
-        producer_config=producer_config(
+        producer_config(
             kafka,
             transactional_id=f"{app_id}-{instance}",
             **{"transaction.timeout.ms": TRANSACTION_TIMEOUT_MS},
         ),
+    )
+    loop = TransactionalLoop(
+        name=name,
+        consumer_factory=consumer_factory,
+        producer_factory=producer_factory,
         source_topic=source_topic,
         dead_letter_topic=names.deadletter,
         stage=stage,
