@@ -11,7 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from era_contract import vocabulary as v
+
 Level = Literal["claim", "line", "provider"]
+# the same names as era_contract.vocabulary.ROUTES (tests/era_contract/test_vocabulary.py)
 Route = Literal[
     "writeoff", "appeals", "patient_statements", "cob_rebill", "review", "predeterminations"
 ]
@@ -246,9 +249,9 @@ class Remittance(_Event):
 
 
 MODEL_BY_SCHEMA: dict[str, type[_Event]] = {
-    "era.events.Adjustment": Adjustment,
-    "era.events.ClassifiedAdjustment": ClassifiedAdjustment,
-    "era.events.DeadLetter": DeadLetter,
-    "era.events.Claim": Claim,
-    "era.events.Remittance": Remittance,
+    v.ADJUSTMENT: Adjustment,
+    v.CLASSIFIED_ADJUSTMENT: ClassifiedAdjustment,
+    v.DEAD_LETTER: DeadLetter,
+    v.CLAIM: Claim,
+    v.REMITTANCE: Remittance,
 }

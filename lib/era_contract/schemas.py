@@ -17,13 +17,16 @@ from typing import Any
 
 import fastavro
 
+from era_contract import vocabulary
+
+ADJUSTMENT = vocabulary.ADJUSTMENT
+CLASSIFIED_ADJUSTMENT = vocabulary.CLASSIFIED_ADJUSTMENT
+DEAD_LETTER = vocabulary.DEAD_LETTER
+CLAIM = vocabulary.CLAIM
+REMITTANCE = vocabulary.REMITTANCE
+
 SCHEMAS_ENV = "ERA_SCHEMAS_DIR"
 
-ADJUSTMENT = "era.events.Adjustment"
-CLASSIFIED_ADJUSTMENT = "era.events.ClassifiedAdjustment"
-DEAD_LETTER = "era.events.DeadLetter"
-CLAIM = "era.events.Claim"
-REMITTANCE = "era.events.Remittance"
 
 _CRC64_EMPTY = 0xC15D213AA4D7A795
 

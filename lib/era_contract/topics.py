@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROUTES: tuple[str, ...] = (
-    "writeoff",
-    "appeals",
-    "patient_statements",
-    "cob_rebill",
-    "review",
-    "predeterminations",
-)
+from era_contract import vocabulary as v
+
+ROUTES = v.ROUTES  # the route names, for callers of this module
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,38 +18,36 @@ class TopicNames:
     @property
     def adjustments(self) -> str:
         """Raw adjustments published by ingest."""
-        return f"{self.prefix}.adjustments"
+        return f"{self.prefix}.{v.ADJUSTMENTS_TOPIC}"
 
     @property
     def remittances(self) -> str:
         """One Remittance per transaction set (check or EFT), published by ingest."""
-        return f"{self.prefix}.remittances"
+        return f"{self.prefix}.{v.REMITTANCES_TOPIC}"
 
     @property
     def claims(self) -> str:
         """One Claim per CLP with every service line, published by ingest."""
-        return f"{self.prefix}.claims"
+        return f"{self.prefix}.{v.CLAIMS_TOPIC}"
 
     @property
     def classified(self) -> str:
         """Adjustments with their classification."""
-        return f"{self.prefix}.adjustments.classified"
+        return f"{self.prefix}.{v.CLASSIFIED_TOPIC}"
 
     @property
     def deadletter(self) -> str:
         """Everything that could not be decoded, parsed or processed."""
-        return f"{self.prefix}.deadletter"
+        return f"{self.prefix}.{v.DEADLETTER_TOPIC}"
 
     def route(self, route: str) -> str:
         """The work topic of ``route``, e.g. ``era.route.patient-statements``."""
-        if route not in ROUTES:
-            raise ValueError(f"unknown route {route!r}; expected one of {', '.join(ROUTES)}")
-        return f"{self.prefix}.route.{route.replace('_', '-')}"
+        return f"{self.prefix}.{v.route_topic_base(route)}"
 
     @property
     def ingest_ledger(self) -> str:
         """Compacted receipts of the files ingest committed (internal to ingest)."""
-        return f"{self.prefix}.ingest.files"
+        return f"{self.prefix}.{v.INGEST_LEDGER_TOPIC}"
 
     @property
     def routes(self) -> dict[str, str]:
@@ -80,13 +73,13 @@ class TopicNames:
     def schema_for(self, topic: str) -> str:
         """Full name of the Avro schema carried by ``topic``."""
         if topic == self.adjustments:
-            return "era.events.Adjustment"
+            return v.ADJUSTMENT
         if topic == self.claims:
-            return "era.events.Claim"
+            return v.CLAIM
         if topic == self.remittances:
-            return "era.events.Remittance"
+            return v.REMITTANCE
         if topic == self.deadletter:
-            return "era.events.DeadLetter"
+            return v.DEAD_LETTER
         if topic == self.classified or topic in self.routes.values():
-            return "era.events.ClassifiedAdjustment"
+            return v.CLASSIFIED_ADJUSTMENT
         raise ValueError(f"{topic!r} is not one of the pipeline's topics ({', '.join(self.all())})")

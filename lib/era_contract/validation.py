@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-LEVELS = frozenset({"claim", "line", "provider"})
+from era_contract import vocabulary
+
+LEVELS = frozenset(vocabulary.LEVELS)
 _MONEY_FIELDS = (
     "amount",
     "claim_charge",

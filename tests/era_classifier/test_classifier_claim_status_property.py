@@ -16,11 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from era_classifier.claim_status import PREDETERMINATION_FORBIDDEN_ROUTES, read_claim
+from era_classifier.claim_status import read_claim
 from era_classifier.classification import Classifier
 from era_classifier.fee_schedule import parse_fee_schedule
-from era_classifier.kb import ACTIONS, GROUPS, ROUTES, load_knowledge_base
+from era_classifier.kb import ACTIONS, load_knowledge_base
 from era_classifier.overrides import OverrideError, OverrideRule, Overrides, parse_overrides
+from era_contract.vocabulary import GROUP_CODES as GROUPS
+from era_contract.vocabulary import PREDETERMINATION_FORBIDDEN_ROUTES, ROUTES
 from era_router.routing import Router
 
 pytestmark = pytest.mark.unit

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from era_classifier.classification import Classifier
 from era_classifier.fee_schedule import parse_fee_schedule
-from era_classifier.kb import ACTIONS, GROUPS, ROUTES, load_knowledge_base
+from era_classifier.kb import ACTIONS, load_knowledge_base
 from era_classifier.overrides import OverrideError, OverrideRule, Overrides, parse_overrides
+from era_contract.vocabulary import GROUP_CODES as GROUPS
+from era_contract.vocabulary import ROUTES
 from era_router.routing import Router
 
 pytestmark = pytest.mark.unit

@@ -12,11 +12,11 @@ import pytest
 from era_classifier.kb import (
     ACTIONS,
     CATEGORIES,
-    GROUPS,
     KnowledgeBase,
     KnowledgeBaseError,
     load_knowledge_base,
 )
+from era_contract.vocabulary import GROUP_CODES as GROUPS
 
 pytestmark = pytest.mark.unit
 

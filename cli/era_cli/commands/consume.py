@@ -9,6 +9,7 @@ import sys
 from typing import Any, TextIO
 
 from era_cli.output import TableWriter
+from era_contract import vocabulary as v
 from era_contract.codec import CodecError
 from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
@@ -16,7 +17,7 @@ from era_kafka.config import KafkaSettings, TopicSettings
 from era_kafka.reader import ConsumedRecord, TopicReadError, read_topic
 
 TABLE_COLUMNS = {
-    "era.events.Adjustment": (
+    v.ADJUSTMENT: (
         "claim_id",
         "line",
         "group_code",
@@ -26,7 +27,7 @@ TABLE_COLUMNS = {
         "payer_id",
         "event_id",
     ),
-    "era.events.ClassifiedAdjustment": (
+    v.CLASSIFIED_ADJUSTMENT: (
         "claim_id",
         "line",
         "group_code",
@@ -36,8 +37,8 @@ TABLE_COLUMNS = {
         "route",
         "event_id",
     ),
-    "era.events.DeadLetter": ("service", "reason", "file", "segment_no", "error_message"),
-    "era.events.Claim": (
+    v.DEAD_LETTER: ("service", "reason", "file", "segment_no", "error_message"),
+    v.CLAIM: (
         "claim_id",
         "claim_status",
         "charge",
@@ -47,7 +48,7 @@ TABLE_COLUMNS = {
         "trace",
         "event_id",
     ),
-    "era.events.Remittance": (
+    v.REMITTANCE: (
         "trace",
         "payer_id",
         "payment_method",

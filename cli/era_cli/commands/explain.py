@@ -20,7 +20,7 @@ from era_classifier.service import CONFIGURATION_ERRORS, build_classifier
 from era_classifier.settings import ClassifierSettings
 from era_cli.commands.parse import EXIT_STATUS, ParsedInputs, add_strict_argument, strict_default
 from era_cli.output import TableWriter
-from era_contract.topics import ROUTES
+from era_contract.vocabulary import ROUTES
 from era_router.routing import Router
 from era_router.service import build_router
 from era_router.settings import RouterSettings

@@ -24,10 +24,6 @@ VALID_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "2
 """The CLP02 codes of the 835 (005010X221A1); the others of the list are 277 claim statuses."""
 FORWARDING_REMARKS = ("MA18", "MA07", "N89")
 """Claim remarks saying the claim information went on to another payer."""
-PREDETERMINATION_FORBIDDEN_ROUTES = frozenset(
-    {"writeoff", "appeals", "patient_statements", "cob_rebill"}
-)
-"""Routes no adjustment of a predetermination may reach (the router guards this)."""
 
 READINGS = (
     "processed",

@@ -52,9 +52,11 @@ from era_classifier.claims import (
 from era_classifier.decision import Decision as _Decision
 from era_classifier.decision import Ids as _Ids
 from era_classifier.fee_schedule import FeeSchedule
-from era_classifier.kb import ACTION_ROUTE, NO_PATIENT_GROUPS, CarcEntry, KnowledgeBase
+from era_classifier.kb import ACTION_ROUTE, CarcEntry, KnowledgeBase
 from era_classifier.overrides import OverrideRule, Overrides
 from era_classifier.wording import ADVICE, CO45_WRITEOFF, RULE_BY_ACTION, short_description
+from era_contract import vocabulary as v
+from era_contract.vocabulary import NO_PATIENT_GROUPS
 
 __all__ = ["RULES_VERSION", "ClaimContext", "Classifier", "claim_key"]
 
@@ -386,7 +388,7 @@ class Classifier:
             )
             decision.action, decision.route, decision.rule_id = "review", "review", "balance-error"
         if group in NO_PATIENT_GROUPS and (
-            decision.route == "patient_statements" or decision.action == "bill_patient"
+            decision.route == v.PATIENT_STATEMENTS or decision.action == "bill_patient"
         ):
             decision.flags.append("co_patient_blocked")
             decision.explanation = (
@@ -410,7 +412,7 @@ class Classifier:
         billable = (
             group not in NO_PATIENT_GROUPS
             and group is not None
-            and decision.route == "patient_statements"
+            and decision.route == v.PATIENT_STATEMENTS
             and decision.action == "bill_patient"
         )
         return who, billable

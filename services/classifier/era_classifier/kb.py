@@ -18,8 +18,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from era_classifier.knowledge import KB_VERSION
+from era_contract import vocabulary as v
+from era_contract.vocabulary import NO_PATIENT_GROUPS
+from era_contract.vocabulary import TABLE_GROUP_CODES as TABLE_GROUPS
 
-ROUTES = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review", "predeterminations")
 CATEGORIES = (
     "contractual",
     "patient_responsibility",
@@ -37,38 +39,33 @@ CATEGORIES = (
 # Default route of every action (docs/events.md, ROUTING.md).
 ACTION_ROUTE: Mapping[str, str] = MappingProxyType(
     {
-        "writeoff": "writeoff",
-        "bill_patient": "patient_statements",
-        "obtain_cob": "cob_rebill",
-        "rebill_other_plan": "cob_rebill",
-        "rebill_correct_payer": "cob_rebill",
-        "track_forwarded": "cob_rebill",
-        "verify_cob": "cob_rebill",
-        "review_hidden_denial": "appeals",
-        "dispute_underpayment": "appeals",
-        "verify_duplicate": "review",
-        "corrected_claim": "appeals",
-        "appeal_with_proof": "appeals",
-        "verify_bundling": "appeals",
-        "review_and_decide": "appeals",
-        "appeal": "appeals",
-        "review": "review",
+        "writeoff": v.WRITEOFF,
+        "bill_patient": v.PATIENT_STATEMENTS,
+        "obtain_cob": v.COB_REBILL,
+        "rebill_other_plan": v.COB_REBILL,
+        "rebill_correct_payer": v.COB_REBILL,
+        "track_forwarded": v.COB_REBILL,
+        "verify_cob": v.COB_REBILL,
+        "review_hidden_denial": v.APPEALS,
+        "dispute_underpayment": v.APPEALS,
+        "verify_duplicate": v.REVIEW,
+        "corrected_claim": v.APPEALS,
+        "appeal_with_proof": v.APPEALS,
+        "verify_bundling": v.APPEALS,
+        "review_and_decide": v.APPEALS,
+        "appeal": v.APPEALS,
+        "review": v.REVIEW,
         # principle 0 (claim status), decided before any code: never in the code table
-        "record_estimate": "predeterminations",
-        "await_next_payer": "cob_rebill",
+        "record_estimate": v.PREDETERMINATIONS,
+        "await_next_payer": v.COB_REBILL,
     }
 )
 ACTIONS = tuple(ACTION_ROUTE)
 CLAIM_STATUS_ACTIONS = frozenset({"record_estimate", "await_next_payer"})
 """Actions only principle 0 chooses; the code list (carc.csv) may not name them."""
-GROUPS = ("CO", "PR", "OA", "PI", "CR")
-TABLE_GROUPS = ("CO", "PR", "OA", "PI")  # CR is decided by the code's natural group
 APPEALABLE = ("yes", "no", "conditional")
 WHO_PAYS = ("provider", "patient", "other_payer")
 UPSTREAM_CAUSES = ("verification", "coding", "credentialing", "contract", "none")
-# Groups whose amounts the patient may never be billed for (CO by principle 1; PI by the X12
-# definition "not the responsibility of the patient").
-NO_PATIENT_GROUPS = frozenset({"CO", "PI"})
 
 CARC_COLUMNS = (
     "code",
@@ -218,7 +215,7 @@ def _carc_entry(name: str, line: int, row: Mapping[str, str]) -> CarcEntry:
                 f"{name}:{line}: column {column}: group {group} is listed as invalid for code "
                 f"{code}, so its action must be review, got {action!r}"
             )
-        if group in NO_PATIENT_GROUPS and ACTION_ROUTE[action] == "patient_statements":
+        if group in NO_PATIENT_GROUPS and ACTION_ROUTE[action] == v.PATIENT_STATEMENTS:
             raise KnowledgeBaseError(
                 f"{name}:{line}: column {column}: a {group} amount is never billed to the patient"
             )

@@ -25,21 +25,17 @@ from era_classifier.claim_status import (
     PREDETERMINATION,
     VALID_STATUSES,
 )
-from era_classifier.kb import (
-    ACTION_ROUTE,
-    ACTIONS,
-    GROUPS,
-    NO_PATIENT_GROUPS,
-    ROUTES,
-    KnowledgeBase,
-)
+from era_classifier.kb import ACTION_ROUTE, ACTIONS, KnowledgeBase
+from era_contract import vocabulary as v
+from era_contract.vocabulary import GROUP_CODES as GROUPS
+from era_contract.vocabulary import NO_PATIENT_GROUPS, ROUTES
 
 COLUMNS = ("payer_id", "group_code", "carc", "rarc", "action", "route", "note")
 COLUMNS_WITH_STATUS = ("payer_id", "group_code", "carc", "rarc", "claim_status", *COLUMNS[4:])
 """The header with the optional ``claim_status`` column (either header is accepted)."""
 ANY = "*"
 PRINCIPLE_0_ACTIONS = frozenset({"record_estimate"})
-PRINCIPLE_0_ROUTES = frozenset({"predeterminations"})
+PRINCIPLE_0_ROUTES = frozenset({v.PREDETERMINATIONS})
 
 
 class OverrideError(ValueError):
@@ -145,8 +141,8 @@ def _check_row(
         problems.append(
             f"{where}: column route: expected one of {', '.join(ROUTES)}, got {route!r}"
         )
-    patient = route == "patient_statements" or action == "bill_patient"
-    if patient and (route != "patient_statements" or action != "bill_patient"):
+    patient = route == v.PATIENT_STATEMENTS or action == "bill_patient"
+    if patient and (route != v.PATIENT_STATEMENTS or action != "bill_patient"):
         problems.append(
             f"{where}: action bill_patient and route patient_statements go together "
             f"(got action {action!r}, route {route!r})"

@@ -27,12 +27,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import MappingProxyType
 
-ROUTES = ("writeoff", "appeals", "patient_statements", "cob_rebill", "review", "predeterminations")
-NO_PATIENT_GROUPS = frozenset({"CO", "PI"})
+from era_contract import vocabulary as v
+from era_contract.vocabulary import NO_PATIENT_GROUPS, PREDETERMINATION_FORBIDDEN_ROUTES, ROUTES
+
 PREDETERMINATION = "25"
-PREDETERMINATION_FORBIDDEN_ROUTES = frozenset(
-    {"writeoff", "appeals", "patient_statements", "cob_rebill"}
-)
 DEFAULT_APPEAL_DAYS = 90
 DEFAULT_FOLLOW_UP_DAYS = 30
 DEFAULT_NEXT_PAYER_DAYS = 30
@@ -107,7 +105,7 @@ class Router:
             flags.append("predetermination_blocked")
         group = classified.get("group_code")
         blocked = group in NO_PATIENT_GROUPS and (
-            route == "patient_statements" or classified.get("patient_billable") is True
+            route == v.PATIENT_STATEMENTS or classified.get("patient_billable") is True
         )
         if blocked:
             route = "review"
@@ -119,7 +117,7 @@ class Router:
                 flags.append("missing_remit_date")
             else:
                 deadline = remit + timedelta(days=self.appeal_days(classified.get("payer_id")))
-        elif route == "cob_rebill":
+        elif route == v.COB_REBILL:
             if remit is None:
                 flags.append("missing_remit_date")
             else:
