@@ -27,10 +27,10 @@ RUN pip install . \
     && mkdir -p /var/lib/era/inbox \
     && chown -R 10001:10001 /var/lib/era
 
-# The Avro contract is read from schemas/ (not part of the installed packages); metrics pages
-# listen on every interface of the container. The drop folder /var/lib/era/inbox is a volume.
-ENV ERA_SCHEMAS_DIR=/opt/era/schemas \
-    ERA_INGEST_METRICS_HOST=0.0.0.0 \
+# The Avro contract ships inside the installed package (era_contract/schemas, package data);
+# metrics pages listen on every interface of the container. The drop folder /var/lib/era/inbox
+# is a volume.
+ENV ERA_INGEST_METRICS_HOST=0.0.0.0 \
     ERA_CLASSIFIER_METRICS_HOST=0.0.0.0 \
     ERA_ROUTER_METRICS_HOST=0.0.0.0
 

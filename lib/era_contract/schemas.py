@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -79,16 +80,15 @@ class AvroSchema:
 
 
 def schemas_dir() -> Path:
-    """The ``schemas/`` directory: ``$ERA_SCHEMAS_DIR``, else the one beside the source tree."""
+    """The schemas: ``$ERA_SCHEMAS_DIR`` if set, else the package data ``era_contract/schemas``
+    (in a checkout a link to the top-level ``schemas/``; in a wheel a copy of it)."""
     configured = os.environ.get(SCHEMAS_ENV)
     if configured:
         return Path(configured)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "schemas"
-        if (candidate / "adjustment.avsc").is_file():
-            return candidate
-    raise SchemaNotFoundError(f"cannot find the schemas/ directory above {here}; set {SCHEMAS_ENV}")
+    packaged = Path(str(resources.files("era_contract") / "schemas"))
+    if not (packaged / "adjustment.avsc").is_file():
+        raise SchemaNotFoundError(f"no schemas in {packaged}; set {SCHEMAS_ENV}")
+    return packaged
 
 
 def _load(path: Path, version: str) -> AvroSchema:
