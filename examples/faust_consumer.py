@@ -8,7 +8,8 @@ posting system would pick up. Run it against the pipeline's cluster::
 
 ``ERA_TOPIC_PREFIX`` (default ``era``) names the topics, ``ERA_EXAMPLE_APP_ID`` (default
 ``era-posting-example``) the faust app and its consumer group. Only PLAINTEXT is wired here;
-a real app passes its TLS/SASL credentials to ``faust.App`` (see ``era_streams.app``).
+a real app passes its TLS/SASL credentials to ``faust.App``
+(``era_streams.faust_kafka.credentials`` builds them from the ``KAFKA_*`` settings).
 """
 
 from __future__ import annotations
