@@ -7,10 +7,10 @@ writes them into the claim fields the adjustments copy (``claim_event_id``,
 ``remittance_event_id``). :meth:`SetSummary.claims` and :meth:`SetSummary.remittance` then make
 the dicts of the ``era.events.Claim`` and ``era.events.Remittance`` schemas (docs/events.md).
 
-Event ids follow the adjustments' rule: a provisional id hashes the envelope prefix (sender,
-receiver, ISA13, GS06, ST02), the segment's position in the set and its content (a claim: CLP01,
-CLP07, CLP03, CLP04; the set: BPR02 and TRN02); the final id hashes the set's fingerprint and the
-provisional id, so an id names a claim *of one exact set*.
+Event ids are sealed with the set's fingerprint, like the adjustments': SHA-256 over the
+fingerprint, the envelope prefix (sender, receiver, ISA13, GS06, ST02), the segment's position in
+the set and its content (a claim: CLP01, CLP07, CLP03, CLP04; the set: BPR02 and TRN02), cut to
+32 hex characters, so an id names a claim *of one exact set*.
 """
 
 from __future__ import annotations
@@ -101,21 +101,19 @@ class SetSummary:
     def seal(self, id_prefix: str, fingerprint: str) -> None:
         """Give the set and each claim its event id; the adjustments then carry them."""
         offset = self.st_segment_no - 1
-        payment = self.payment
-        provisional = _id(
-            f"{id_prefix}{self.bpr_segment_no - offset}\x1fBPR\x1f{payment.total_paid}"
+        prefix = f"{fingerprint}{id_prefix}"
+        remittance_id = self.event_id = _id(
+            f"{prefix}{self.bpr_segment_no - offset}\x1fBPR\x1f{self.payment.total_paid}"
             f"\x1f{self.header['trace'] or ''}"
         )
-        remittance_id = self.event_id = _id(f"{fingerprint}{provisional}")
         self.adjustments.remittance_event_id = remittance_id
-        for _, claim in self.claims_list:
+        for _, claim in self.claims_list:  # one hash per claim: this runs for every claim
             fields = claim.fields
-            provisional = _id(
-                f"{id_prefix}{claim.segment_no - offset}\x1fCLP\x1f{fields['claim_id']}"
+            fields["claim_event_id"] = _id(
+                f"{prefix}{claim.segment_no - offset}\x1fCLP\x1f{fields['claim_id']}"
                 f"\x1f{fields['payer_claim_id'] or ''}\x1f{fields['claim_charge']}"
                 f"\x1f{fields['claim_paid']}"
             )
-            fields["claim_event_id"] = _id(f"{fingerprint}{provisional}")
             fields["remittance_event_id"] = remittance_id
 
     def _adjustment_ids(self) -> tuple[dict[int, list[str]], list[list[str]]]:
@@ -214,7 +212,7 @@ def line_record(claim: Claim, line: ServiceLine, ids: list[str], claim_date: str
         "line": line.index,
         "segment_no": line.segment_no,
         "procedure": line.procedure,
-        "modifiers": line.modifiers.copy(),
+        "modifiers": line.modifiers,  # the parser never changes a closed line's lists
         "charge": line.charge,
         "paid": line.paid,
         "units": line.units,
@@ -225,7 +223,7 @@ def line_record(claim: Claim, line: ServiceLine, ids: list[str], claim_date: str
         "line_control_number": line.control_number,
         "location": line.location,
         "allowed": line.allowed,
-        "remarks": line.rarcs.copy(),
+        "remarks": line.rarcs,
         "adjustment_event_ids": ids,
         "balance_error": line.balance_error,
     }
@@ -271,7 +269,7 @@ def claim_record(
         "statement_from": claim.date,
         "statement_to": extra.statement_to if extra else None,
         "received_date": extra.received_date if extra else None,
-        "remarks": claim.rarcs.copy(),
+        "remarks": claim.rarcs,
         "crossover_carrier_name": extra.crossover_carrier_name if extra else None,
         "crossover_carrier_id": extra.crossover_carrier_id if extra else None,
         "rendering_npi": extra.rendering_npi if extra else None,
