@@ -21,7 +21,12 @@ Crashes:
   coordinator) every transactional call is retried with backoff (``era_kafka.retry``) and the
   loop reports the stall (``stall.stalled``, for ``/readyz`` and metrics); the open
   transaction keeps its records, so nothing is lost or doubled, and the loop goes on by itself
-  once the cluster is back.
+  once the cluster is back;
+* a producer that fails fatally without being fenced (``INVALID_TXN_STATE`` when the
+  coordinator moved while a transaction was being aborted) is replaced by a new one with the
+  same ``transactional.id`` (its ``init_transactions`` aborts what the old one left open) and the
+  records are consumed again from the committed offsets, at most ``MAX_PRODUCER_RENEWALS``
+  times before a commit succeeds.
 
 Why not faust's own ``processing_guarantee="exactly_once"``: faust-streaming 0.15.3 puts each
 sent record into the transaction of its *destination* partition
@@ -54,6 +59,17 @@ IDLE_POLL_SECONDS = 0.1
 CAUGHT_UP_POLL_SECONDS = 0.002
 # Each blocking transactional call waits this long before it counts as a stall and is retried.
 CALL_TIMEOUT_SECONDS = 10.0
+MAX_PRODUCER_RENEWALS = 3
+# Fatal errors a new producer cannot cure: another instance owns the transactional.id, or the
+# credentials do not allow it.
+_NOT_RENEWABLE = frozenset(
+    {
+        KafkaError._FENCED,
+        KafkaError.PRODUCER_FENCED,
+        KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -125,6 +141,7 @@ class TransactionalLoop:
         self._stop = threading.Event()
         self._in_transaction = False
         self._transaction_started = 0.0
+        self._renewals = 0
 
     def stop(self) -> None:
         """Ask the loop to commit what it has and leave the group."""
@@ -167,7 +184,7 @@ class TransactionalLoop:
         finally:
             self.state.running = False
             consumer.close()
-            producer.flush(10)
+            self._producer.flush(10)
             self.state.stopped.set()
 
     def _retry(self, operation: Callable[[], Any], what: str) -> Any:
@@ -262,8 +279,13 @@ class TransactionalLoop:
                 self._abort()
                 self._rewind()
                 return
+            if self._renewable(exc):
+                self._renew_producer(exc)
+                self._rewind()
+                return
             raise
         self._in_transaction = False
+        self._renewals = 0
         self.state.transactions += 1
 
     def _abort(self) -> None:
@@ -275,7 +297,38 @@ class TransactionalLoop:
                 lambda: self._producer.abort_transaction(CALL_TIMEOUT_SECONDS), "abort_transaction"
             )
         except KafkaException as exc:
+            if self._renewable(exc):
+                self._renew_producer(exc)
+                return
             log.error("abort_transaction failed: %s", exc)
+
+    def _renewable(self, exc: KafkaException) -> bool:
+        error = exc.args[0] if exc.args else None
+        return (
+            isinstance(error, KafkaError)
+            and error.fatal()
+            and error.code() not in _NOT_RENEWABLE
+            and not self._stop.is_set()
+        )
+
+    def _renew_producer(self, exc: KafkaException) -> None:
+        """Replace a fatally failed producer by a new one with the same transactional.id: its
+        ``init_transactions`` bumps the epoch, which aborts whatever the old one left open. The
+        caller consumes again from the committed offsets."""
+        self._renewals += 1
+        if self._renewals > MAX_PRODUCER_RENEWALS:
+            raise exc
+        log.warning(
+            "%s: producer failed (%s); a new one takes over (%d of %d)",
+            self.name,
+            exc.args[0],
+            self._renewals,
+            MAX_PRODUCER_RENEWALS,
+        )
+        self._in_transaction = False
+        producer = Producer(self.producer_config)
+        self._producer = producer
+        self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
 
     def _rewind(self) -> None:
         """After an abort, consume again from the last committed offsets."""

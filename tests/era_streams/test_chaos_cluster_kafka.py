@@ -104,18 +104,19 @@ def test_broker_and_worker_kills_on_a_cluster_lose_and_double_nothing(
     killed: list[str] = []  # what each broker kill hit, for the summary line
     mid_flow: Counter[str] = Counter()
     for step, action in enumerate(plan):
+        round_no = step // len(ROUND)  # each round: another topic's leader, another coordinator
         (inbox / pending[0].name).hardlink_to(pending.pop(0))
         time.sleep(rng.uniform(1.0, 3.0))
         supervise()
         flowing = committed_count(kafka_settings, route_topics) < len(expected)
         if action in ("kill-leader", "kill-coordinator"):
             if action == "kill-leader":
-                topic, partition = leader_topics[step % len(leader_topics)], rng.randrange(4)
+                topic, partition = leader_topics[round_no % len(leader_topics)], rng.randrange(4)
                 node = local_cluster.leader_of(topic, partition)
                 killed.append(f"leader:{topic.removeprefix(prefix + '.')}[{partition}]@{node}")
             else:
                 services = ["ingest", "classifier", "router"]
-                service = services[step % len(services)]
+                service = services[round_no % len(services)]
                 transactional_id = (
                     ingest_id
                     if service == "ingest"
