@@ -149,6 +149,10 @@ def test_broker_and_worker_kills_on_a_cluster_lose_and_double_nothing(
     ingest.terminate()
     ingest.wait(60)
     minutes = (time.monotonic() - started) / 60
+    for log in sorted(tmp_path.glob("*.log")):  # why a worker died by itself, if one did
+        for line in log.read_text(errors="replace").splitlines():
+            if "stopped on a fatal error" in line:
+                print(f"\n{log.name}: {line[:400]}")
     worker_kills = sum(pool.kills for pool in pools.values())
     print(
         f"\nchaos-cluster: {outcome.summary()} broker_kills={sum(broker_kills.values())}"
