@@ -277,6 +277,17 @@ def wait_groups(
             raise BenchError(
                 f"consumer groups not ready within {timeout:.0f}s: {', '.join(pending)} ({last})"
             )
+        if "," in kafka.bootstrap_servers:  # a cluster (--cluster)
+            # DescribeConsumerGroups against a 3-broker cluster aborts the process in librdkafka
+            # 2.16 (rd_kafka_enq_once_del_source_return assertion); ListConsumerGroups is no
+            # coordinator request. STABLE there means the members joined and got assignments.
+            listed = admin.list_consumer_groups(request_timeout=10).result(timeout=20)
+            states = {g.group_id: g.state.name for g in listed.valid}
+            last = f"states {states}"
+            for group in [g for g in pending if states.get(g) == "STABLE"]:
+                del pending[group]
+            time.sleep(0.25)
+            continue
         for group, future in admin.describe_consumer_groups(
             list(pending), request_timeout=5
         ).items():
