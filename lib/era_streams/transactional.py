@@ -326,7 +326,7 @@ class TransactionalLoop:
             MAX_PRODUCER_RENEWALS,
         )
         self._in_transaction = False
-        producer = Producer(self.producer_config)
+        producer = self.producer_factory()
         self._producer = producer
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
 

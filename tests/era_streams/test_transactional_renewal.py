@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-from era_streams import transactional
 from era_streams.transactional import MAX_PRODUCER_RENEWALS, TransactionalLoop
 
 pytestmark = pytest.mark.unit
@@ -73,19 +72,21 @@ class FakeConsumer:
         self.seeks.append((tp.partition, tp.offset))
 
 
+CONFIG = {"transactional.id": "t-router-1"}
+
+
 @pytest.fixture
-def loop(monkeypatch: pytest.MonkeyPatch) -> TransactionalLoop:
+def loop() -> TransactionalLoop:
     FakeProducer.created = []
-    monkeypatch.setattr(transactional, "Producer", FakeProducer)
     loop = TransactionalLoop(
         name="router",
-        consumer_config={},
-        producer_config={"transactional.id": "t-router-1"},
+        consumer_factory=FakeConsumer,  # type: ignore[arg-type]
+        producer_factory=lambda: FakeProducer(CONFIG),  # type: ignore[arg-type,return-value]
         source_topic="in",
         dead_letter_topic="dlt",
         stage=lambda key, value: [],
     )
-    loop._producer = FakeProducer(loop.producer_config)  # type: ignore[assignment]
+    loop._producer = FakeProducer(CONFIG)  # type: ignore[assignment]
     loop._consumer = FakeConsumer()  # type: ignore[assignment]
     return loop
 
