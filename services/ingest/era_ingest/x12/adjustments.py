@@ -121,6 +121,95 @@ class CompactAdjustments:
         return out
 
 
+PER_ADJUSTMENT = ("event_id", "segment_no", "group_code", "carc", "amount", "quantity")
+"""The fields that differ between the adjustments of one claim level or service line."""
+
+LEVEL_FIELDS = (
+    "level",
+    "line",
+    "procedure",
+    "modifiers",
+    "units",
+    "line_charge",
+    "line_paid",
+    "allowed_amount",
+    "service_date",
+    "rarcs",
+    "balance_error",
+    "estimated_payment",
+    "line_control_number",
+    "submitted_procedure",
+)
+"""The fields that differ between the claim level and the service lines of one claim (the keys
+of every :func:`claim_templates` level dict); every other field is the claim's."""
+
+Level = tuple[Adjustment, list[CasItem], list[str], list[str]]
+"""One claim level or service line: its :data:`LEVEL_FIELDS` values, its CAS items, and the
+modifiers and RARCs (also in the dict) that each of its adjustments gets a copy of."""
+
+
+def claim_templates(
+    header: Header, claim: Claim, transaction_error: str | None
+) -> tuple[Adjustment, list[Level]]:
+    """The one source of the rules that build a claim's adjustments.
+
+    Returns the claim's fields (every Adjustment field, schema order, those of
+    :data:`PER_ADJUSTMENT` and :data:`LEVEL_FIELDS` left as in ``header``) and one
+    :data:`Level` for the claim level (when it has CAS) and for each service line with CAS, in
+    order. Rules: a line's date is DTM*472, else DTM*150, else the claim's DTM*232; the balance
+    error is the line's, else the claim's, else the transaction's; a line's RARCs are its LQ*HE
+    codes, then the claim's MOA/MIA codes (:func:`line_rarcs`); a line's estimated payment is
+    its own, the claim level's the claim's. :meth:`CompactAdjustments.dicts` and
+    :func:`.jsonl.json_lines` both build from these.
+    """
+    base = header.copy()
+    base.update(claim.fields)
+    claim_error = claim.balance_error
+    levels: list[Level] = []
+    if claim.cas:
+        rarcs = claim.rarcs
+        modifiers: list[str] = []
+        level: Adjustment = {
+            "level": "claim",
+            "line": None,
+            "procedure": None,
+            "modifiers": modifiers,
+            "units": None,
+            "line_charge": None,
+            "line_paid": None,
+            "allowed_amount": None,
+            "service_date": claim.date,
+            "rarcs": rarcs,
+            "balance_error": claim_error or transaction_error,
+            "estimated_payment": base["estimated_payment"],
+            "line_control_number": None,
+            "submitted_procedure": None,
+        }
+        levels.append((level, claim.cas, modifiers, rarcs))
+    for line in claim.lines:
+        if not line.cas:
+            continue
+        rarcs = line_rarcs(claim, line)
+        level = {
+            "level": "line",
+            "line": line.index,
+            "procedure": line.procedure,
+            "modifiers": line.modifiers,
+            "units": line.units,
+            "line_charge": line.charge,
+            "line_paid": line.paid,
+            "allowed_amount": line.allowed,
+            "service_date": line.date or line.date_150 or claim.date,
+            "rarcs": rarcs,
+            "balance_error": line.balance_error or claim_error or transaction_error,
+            "estimated_payment": line.estimate,
+            "line_control_number": line.control_number,
+            "submitted_procedure": submitted_procedure(line),
+        }
+        levels.append((level, line.cas, line.modifiers, rarcs))
+    return base, levels
+
+
 def claim_dicts(
     header: Header,
     claim: Claim,
@@ -132,58 +221,22 @@ def claim_dicts(
     taking their event ids from the iterator ``ids``."""
     next_id = ids.__next__
     append = out.append
-    base = header.copy()
-    base.update(claim.fields)
-    base["service_date"] = claim.date
-    claim_error = claim.balance_error
-    if claim.cas:
-        rarcs = claim.rarcs
-        claim_base = base.copy()
-        claim_base["level"] = "claim"
-        claim_base["balance_error"] = claim_error or transaction_error
-        for segment_no, _, group, reason, amount, quantity in claim.cas:
-            adjustment = claim_base.copy()
-            adjustment["event_id"] = next_id()
-            adjustment["segment_no"] = segment_no
-            adjustment["group_code"] = group
-            adjustment["carc"] = reason
-            adjustment["amount"] = amount
-            adjustment["quantity"] = quantity
-            adjustment["modifiers"] = []
-            adjustment["rarcs"] = rarcs.copy()
-            append(adjustment)
-    for line in claim.lines:
-        if not line.cas:
-            continue
-        line_base = base.copy()
-        line_base["estimated_payment"] = line.estimate
-        line_base["level"] = "line"
-        line_base["line"] = line.index
-        line_base["procedure"] = line.procedure
-        line_base["units"] = line.units
-        line_base["line_charge"] = line.charge
-        line_base["line_paid"] = line.paid
-        line_base["allowed_amount"] = line.allowed
-        line_base["service_date"] = line.date or line.date_150 or claim.date
-        line_base["balance_error"] = line.balance_error or claim_error or transaction_error
-        line_base.update(
-            line_control_number=line.control_number,
-            submitted_procedure=submitted_procedure(line),
-        )
-        rarcs = line_rarcs(claim, line)
-        modifiers = line.modifiers
-        last = line.cas[-1]
-        for item in line.cas:
+    base, levels = claim_templates(header, claim, transaction_error)
+    for level, cas, modifiers, rarcs in levels:
+        template = base.copy()
+        template.update(level)
+        last = cas[-1]
+        for item in cas:
             segment_no, _, group, reason, amount, quantity = item
-            # the last (usually the only) triplet takes the prepared dict itself: one copy less
-            adjustment = line_base if item is last else line_base.copy()
+            # the last (usually the only) triplet takes the template itself: one copy less
+            adjustment = template if item is last else template.copy()
             adjustment["event_id"] = next_id()
             adjustment["segment_no"] = segment_no
-            adjustment["modifiers"] = modifiers.copy()
             adjustment["group_code"] = group
             adjustment["carc"] = reason
             adjustment["amount"] = amount
             adjustment["quantity"] = quantity
+            adjustment["modifiers"] = modifiers.copy()  # each adjustment owns its lists
             adjustment["rarcs"] = rarcs.copy()
             append(adjustment)
 
