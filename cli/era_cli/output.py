@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+
+from era_ingest.x12.startup import TextIO  # no typing import at start-up
 
 
 class TableWriter:

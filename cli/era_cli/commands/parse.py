@@ -24,10 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from era_ingest.x12 import ParsedTransaction, Problem, X12Error, parse_path
 from era_ingest.x12.problems import IO
-
-TYPE_CHECKING = False  # typing itself is not imported at run time
-if TYPE_CHECKING:
-    from typing import TextIO
+from era_ingest.x12.startup import TextIO  # no typing import at start-up
 
 _GC_THRESHOLD = 100_000
 TABLE_COLUMNS = ("file", "claim", "line", "group-carc", "amount", "procedure", "rarcs")

@@ -13,10 +13,7 @@ from decimal import Decimal
 from era_cli.output import TableWriter
 from era_ingest.x12 import ParsedTransaction
 from era_ingest.x12.jsonl import encode
-
-TYPE_CHECKING = False  # typing itself is not imported at run time
-if TYPE_CHECKING:
-    from typing import TextIO
+from era_ingest.x12.startup import TextIO  # no typing import at start-up
 
 Record = dict[str, object]
 

@@ -10,11 +10,8 @@ from .parsed_transaction import ParsedTransaction
 from .problems import CONTROL_NUMBER, DUPLICATE, ENVELOPE_COUNT, IO, Problem, X12Error
 from .remittance import HANDLERS, Remittance
 from .segments import SegmentReader
+from .startup import BinaryIO
 from .validation import SegmentError, count, same_control_number
-
-TYPE_CHECKING = False  # typing itself is not imported at run time
-if TYPE_CHECKING:
-    from typing import BinaryIO
 
 _READ_WHOLE = "; read whole (every segment is there; ERA_INGEST_STRICT_ENVELOPE=true rejects it)"
 KNOWN_IMPLEMENTATIONS = frozenset({"005010X221A1", "005010X221", "004010X091A1", "004010X091"})

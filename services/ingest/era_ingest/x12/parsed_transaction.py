@@ -6,10 +6,7 @@ from .adjustments import CompactAdjustments
 from .jsonl import encode, json_lines
 from .loops import Adjustment
 from .problems import Problem
-
-TYPE_CHECKING = False  # typing itself is not imported at run time
-if TYPE_CHECKING:
-    from .summary import SetSummary
+from .summary import SetSummary
 
 
 class ParsedTransaction:

@@ -42,10 +42,7 @@ from .headers import (
 
 __all__ = ["CHUNK_SIZE", "MAX_SEGMENT_CHARS", "Delimiters", "HeaderError", "SegmentReader"]
 from .problems import HEADER_TEXT, IO, LINE_WRAPPED, PADDING, Problem, X12Error
-
-TYPE_CHECKING = False  # typing itself is not imported at run time
-if TYPE_CHECKING:
-    from typing import BinaryIO
+from .startup import BinaryIO
 
 CHUNK_SIZE = 1 << 16
 """Bytes read from the stream at a time."""
