@@ -23,7 +23,6 @@ from .loops import (
 )
 from .problems import BALANCE, OTHER, SEGMENT, Problem
 from .validation import (
-    DECIMALS,
     SegmentError,
     add,
     claim_balance_error,
@@ -32,8 +31,6 @@ from .validation import (
     number,
     subtract,
 )
-
-decimals_get = DECIMALS.get
 
 
 class ClaimLoops:
@@ -80,15 +77,10 @@ class ClaimLoops:
             missing = next(n for n in (1, 2, 3, 4) if not el[n])
             raise SegmentError(f"CLP{missing:02d}: expected a value")
         charge_text, paid_text, responsibility = el[3], el[4], el[5]
-        charge = decimals_get(charge_text)
-        if charge is None:
-            charge = decimal(charge_text, "CLP03")
-        paid = decimals_get(paid_text)
-        if paid is None:
-            paid = decimal(paid_text, "CLP04")
+        charge = decimal(charge_text, "CLP03")
+        paid = decimal(paid_text, "CLP04")
         if responsibility:
-            if decimals_get(responsibility) is None:
-                decimal(responsibility, "CLP05")
+            decimal(responsibility, "CLP05")
             if responsibility[0] == "+":
                 responsibility = responsibility[1:]
         self.paid_total = add(self.paid_total, paid)
@@ -163,9 +155,7 @@ class ClaimLoops:
         if len(el) == 4:  # one triplet without quantity: most CAS segments
             _, group, reason, amount = el
             if group and reason and amount:
-                value = decimals_get(amount)
-                if value is None:
-                    value = decimal(amount, "CAS03")
+                value = decimal(amount, "CAS03")
                 holder.cas_total = add(holder.cas_total, value)
                 if amount[0] == "+":
                     amount = amount[1:]
@@ -192,13 +182,9 @@ class ClaimLoops:
                 if amount or quantity:
                     raise SegmentError(f"CAS{position:02d}: expected a reason code")
                 continue
-            value = decimals_get(amount)
-            if value is None:
-                if not amount:
-                    raise SegmentError(
-                        f"CAS{position + 1:02d}: expected the amount for {reason[:10]}",
-                    )
-                value = decimal(amount, f"CAS{position + 1:02d}")
+            if not amount:
+                raise SegmentError(f"CAS{position + 1:02d}: expected the amount for {reason[:10]}")
+            value = decimal(amount, f"CAS{position + 1:02d}")
             cas_total = add(cas_total, value)
             if amount[0] == "+":
                 amount = amount[1:]
@@ -245,12 +231,8 @@ class ClaimLoops:
                 f"SVC01: expected qualifier and procedure code, got {composite[:40]!r}",
                 SEGMENT,
             )
-        charge_value = decimals_get(charge)
-        if charge_value is None:
-            charge_value = decimal(charge, "SVC02")
-        paid_value = decimals_get(paid)
-        if paid_value is None:
-            paid_value = decimal(paid, "SVC03")
+        charge_value = decimal(charge, "SVC02")
+        paid_value = decimal(paid, "SVC03")
         line = ServiceLine(
             segment_no,
             len(claim.lines) + 1,
@@ -273,8 +255,7 @@ class ClaimLoops:
         if line is not None:
             if len(el) > 2 and el[1] == "B6":
                 allowed = el[2]
-                if decimals_get(allowed) is None:  # not a known valid number yet
-                    decimal(allowed, "AMT02")
+                decimal(allowed, "AMT02")
                 line.allowed = allowed[1:] if allowed[0] == "+" else allowed
         elif self.claim is not None and len(el) > 2 and el[1] and el[2]:
             value = self.claim_number(segment_no, el, "AMT02")

