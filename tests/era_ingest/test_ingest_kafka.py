@@ -299,3 +299,57 @@ def test_a_file_over_the_size_limit_is_rejected_and_dead_lettered(
         if r.value
     ]
     assert [(d["reason"], d["file"]) for d in dead] == [("file_too_large", "big.835")]
+
+
+QUIRKS = SAMPLES.parent / "era-quirks"
+
+
+def test_quirky_files_are_published_whole_with_their_warnings_and_exit_zero(
+    kafka_settings: KafkaSettings, topic_names: TopicNames, era_env: dict[str, str]
+) -> None:
+    # every quirk fixture holds the clean file's set, its control-delimiter twin (other PLB
+    # composite, other ids) or the second interchange: 18 adjustments, each published once
+    quirks = sorted(QUIRKS.glob("*.835"))
+    expected_ids, expected_dead = _expected(quirks)
+    assert expected_dead == 0 and len(expected_ids) == 18
+    result = run_era("ingest", *map(str, quirks), env=era_env, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    published = _published(kafka_settings, topic_names.adjustments)
+    assert Counter(e["event_id"] for e in published) == Counter(set(expected_ids))
+    wrapped = QUIRKS / "wrapped-80-crlf.835"
+    assert f"{wrapped}:1: WARNING line breaks inside the ISA header dropped" in result.stderr
+    header = QUIRKS / "header-text.835"
+    assert f"{header}:1: WARNING skipped 54 characters of text before the first ISA" in (
+        result.stderr
+    )
+
+
+def test_a_wrong_se01_is_published_with_a_warning_and_exits_zero(
+    kafka_settings: KafkaSettings, topic_names: TopicNames, era_env: dict[str, str]
+) -> None:
+    path = QUIRKS / "se01-off-by-one.835"
+    result = run_era("ingest", str(path), env=era_env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"{path}\taccepted\t6 adjustments" in result.stdout
+    assert f"{path}:32: WARNING SE01: expected 30 (segments from ST to SE), got 31" in (
+        result.stderr
+    )
+    assert len(_published(kafka_settings, topic_names.adjustments)) == 6
+
+
+def test_strict_ingest_rejects_a_wrong_se01_and_exits_one(
+    kafka_settings: KafkaSettings, topic_names: TopicNames, era_env: dict[str, str]
+) -> None:
+    path = QUIRKS / "se01-off-by-one.835"
+    result = run_era("ingest", "--strict", str(path), env=era_env, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert f"{path}\trejected\t0 adjustments" in result.stdout
+    assert f"{path}:32: SE01: expected 30 (segments from ST to SE), got 31" in result.stderr
+    dead = [
+        AvroCodec(DEAD_LETTER).decode(r.value)
+        for r in read_topic(kafka_settings, topic_names.deadletter, idle_timeout=2)
+        if r.value
+    ]
+    assert [d["reason"] for d in dead] == ["rejected_transaction"]
+    assert _published(kafka_settings, topic_names.adjustments, idle=1.0) == []

@@ -112,6 +112,13 @@ def stderr_line(entry: str) -> str:
     return f"{where}: WARNING {message}" if severity == "warning" else f"{where}: {message}"
 
 
+def exit_status(report: FileReport) -> int:
+    """What a file's report means for the exit status of `era ingest` (README, "exit status"):
+    1 when a transaction set or the file was rejected, or an error was reported; else 0
+    (accepted or already published, warnings included)."""
+    return 1 if report.outcome in ("rejected", "partial") or report.errors else 0
+
+
 def set_receipt(file: str) -> dict[str, str]:
     """The ledger value of a published transaction set (its key is ``set:<fingerprint>``)."""
     return {"file": file}

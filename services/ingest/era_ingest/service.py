@@ -21,6 +21,7 @@ from era_contract.topics import TopicNames
 from era_ingest.inbox import Inbox
 from era_ingest.metrics import IngestMetrics
 from era_ingest.publisher import IngestError, IngestPublisher, transactional_id_for
+from era_ingest.records import exit_status, stderr_line
 from era_ingest.settings import IngestSettings
 from era_ingest.watcher import InboxWatcher
 from era_kafka.clients import Codecs
@@ -65,7 +66,10 @@ def input_files(paths: list[Path]) -> list[Path]:
 
 def publish_files(paths: list[Path]) -> int:
     """Publish every file of ``paths`` (files or folders), each in its own transaction, and
-    print one line per file; 0 when every file was accepted (or already published) cleanly."""
+    print one line per file. Exit status: 0 when every file was accepted or already published
+    (warnings included), 1 when a file or set was rejected or an error reported
+    (:func:`~era_ingest.records.exit_status`), 2 for configuration errors, unreadable files
+    and Kafka failures."""
     configure_logging()
     files = input_files(paths)
     try:
@@ -77,7 +81,7 @@ def publish_files(paths: list[Path]) -> int:
         publisher.start()
     except (KafkaException, TopicReadError) as exc:
         print(f"era ingest: cannot start: {exc}", file=sys.stderr)
-        return 1
+        return 2
     try:
         return _publish_each(publisher, files)
     finally:
@@ -89,23 +93,22 @@ def _publish_each(publisher: IngestPublisher, files: list[Path]) -> int:
     for path in files:
         if not path.is_file():
             print(f"{path}:0: not a readable file", file=sys.stderr)
-            status = 1
+            status = 2
             continue
         try:
             report = publisher.publish(path)
         except IngestError as exc:
             print(f"era ingest: {exc}", file=sys.stderr)
-            status = 1
+            status = max(status, 2 if exc.retriable else 1)  # Kafka failed, or the parser
             continue
         for problem in report.problems:
-            print(problem, file=sys.stderr)
+            print(stderr_line(problem), file=sys.stderr)
         note = f" (already published as {report.duplicate_of})" if report.duplicate_of else ""
         print(
             f"{path}\t{report.outcome}\t{report.adjustments} adjustments, {report.claims} claims,"
             f" {report.remittances} remittances{note}"
         )
-        if report.outcome not in ("accepted", "duplicate") or report.problems:
-            status = 1
+        status = max(status, exit_status(report))
     log.debug("published %d files", len(files))
     return status
 
