@@ -17,7 +17,7 @@ from era_contract.schemas import ADJUSTMENT, default_catalog
 from era_ingest.x12 import ADJUSTMENT_FIELDS, ParsedTransaction, parse_path
 from era_ingest.x12.adjustments import LEVEL_FIELDS, PER_ADJUSTMENT, claim_templates
 from era_ingest.x12.jsonl import NOT_STRINGS
-from era_ingest.x12.loops import Claim
+from era_ingest.x12.loops import CLAIM_FIELDS, Claim
 
 pytestmark = pytest.mark.unit
 
@@ -68,10 +68,11 @@ def _claims() -> list[tuple[dict[str, object], Claim, str | None]]:
     return found
 
 
-def test_every_level_sets_exactly_the_level_fields() -> None:
+def test_every_claim_and_level_sets_exactly_its_fields() -> None:
     claims = _claims()
     assert len(claims) > 50
     for header, claim, error in claims:
+        assert set(claim.fields) == set(CLAIM_FIELDS)  # what the JSON writers read from it
         base, levels = claim_templates(header, claim, error)
         assert tuple(base) == ADJUSTMENT_FIELDS
         assert all(base[name] is None for name in PER_ADJUSTMENT)

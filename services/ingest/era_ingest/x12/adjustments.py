@@ -151,19 +151,24 @@ modifiers and RARCs (also in the dict) that each of its adjustments gets a copy 
 def claim_templates(
     header: Header, claim: Claim, transaction_error: str | None
 ) -> tuple[Adjustment, list[Level]]:
-    """The one source of the rules that build a claim's adjustments.
-
-    Returns the claim's fields (every Adjustment field, schema order, those of
-    :data:`PER_ADJUSTMENT` and :data:`LEVEL_FIELDS` left as in ``header``) and one
-    :data:`Level` for the claim level (when it has CAS) and for each service line with CAS, in
-    order. Rules: a line's date is DTM*472, else DTM*150, else the claim's DTM*232; the balance
-    error is the line's, else the claim's, else the transaction's; a line's RARCs are its LQ*HE
-    codes, then the claim's MOA/MIA codes (:func:`line_rarcs`); a line's estimated payment is
-    its own, the claim level's the claim's. :meth:`CompactAdjustments.dicts` and
-    :func:`.jsonl.json_lines` both build from these.
-    """
+    """The claim's fields (every Adjustment field, schema order: ``header`` with the claim's
+    :data:`~.loops.CLAIM_FIELDS` over it; :data:`PER_ADJUSTMENT` and :data:`LEVEL_FIELDS` as in
+    ``header``) and its :func:`claim_levels`."""
     base = header.copy()
     base.update(claim.fields)
+    return base, claim_levels(claim, transaction_error)
+
+
+def claim_levels(claim: Claim, transaction_error: str | None) -> list[Level]:
+    """The one source of the rules that build a claim's adjustments.
+
+    One :data:`Level` for the claim level (when it has CAS) and for each service line with CAS,
+    in order. Rules: a line's date is DTM*472, else DTM*150, else the claim's DTM*232; the
+    balance error is the line's, else the claim's, else the transaction's; a line's RARCs are
+    its LQ*HE codes, then the claim's MOA/MIA codes (:func:`line_rarcs`); a line's estimated
+    payment is its own, the claim level's the claim's. :meth:`CompactAdjustments.dicts` and
+    :func:`.jsonl.json_lines` both build from these (and from the header and claim fields).
+    """
     claim_error = claim.balance_error
     levels: list[Level] = []
     if claim.cas:
@@ -181,7 +186,7 @@ def claim_templates(
             "service_date": claim.date,
             "rarcs": rarcs,
             "balance_error": claim_error or transaction_error,
-            "estimated_payment": base["estimated_payment"],
+            "estimated_payment": claim.fields["estimated_payment"],
             "line_control_number": None,
             "submitted_procedure": None,
         }
@@ -207,7 +212,7 @@ def claim_templates(
             "submitted_procedure": submitted_procedure(line),
         }
         levels.append((level, line.cas, line.modifiers, rarcs))
-    return base, levels
+    return levels
 
 
 def claim_dicts(

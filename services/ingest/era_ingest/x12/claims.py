@@ -99,6 +99,8 @@ class ClaimLoops:
             "reversal": el[2] == "22",
             "crossover_carrier": None,
             "estimated_payment": None,
+            "claim_event_id": None,  # set when the set is sealed (.summary)
+            "remittance_event_id": None,
         }
         claim = Claim(segment_no, fields, charge, paid)
         if len(el) > 8 and (el[8] or (len(el) > 9 and el[9])):

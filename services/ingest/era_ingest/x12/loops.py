@@ -67,6 +67,25 @@ ADJUSTMENT_FIELDS: tuple[str, ...] = (
 )
 """The Adjustment fields of docs/events.md, in schema order."""
 
+CLAIM_FIELDS: tuple[str, ...] = (
+    "claim_id",
+    "claim_status",
+    "claim_charge",
+    "claim_paid",
+    "patient_responsibility",
+    "claim_filing_indicator",
+    "payer_claim_id",
+    "patient_name",
+    "member_id",
+    "reversal",
+    "crossover_carrier",
+    "estimated_payment",
+    "claim_event_id",
+    "remittance_event_id",
+)
+"""The keys of :attr:`Claim.fields`: the Adjustment fields a claim sets over its transaction
+header's."""
+
 KNOWN_SEGMENTS = frozenset(
     {
         *("BPR", "NTE", "TRN", "CUR", "REF", "DTM", "N1", "N2", "N3", "N4", "PER", "RDM"),
