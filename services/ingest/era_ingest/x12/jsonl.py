@@ -80,11 +80,15 @@ def _fields(keys: tuple[str, ...], names: dict[str, str], claim: bool = False) -
     return ",".join(parts)
 
 
-def _compile(name: str, source: str, names: dict[str, str]) -> Writer:
-    """Compile the generated ``source`` defining ``name``; keys and constants passed as names."""
-    namespace: dict[str, object] = {variable: key for key, variable in names.items()}
-    namespace.update(_str=encode_basestring_ascii, NULL="null", TRUE="true", FALSE="false")
-    namespace.update(COMMA=",", QUOTE='"')
+def _compile(name: str, params: str, expression: str, names: dict[str, str]) -> Writer:
+    """Compile ``def name(params): return expression``. The keys and constants it uses are
+    keyword-only defaults, so they are fast locals, not global lookups (~30% of the writer)."""
+    constants: dict[str, object] = {variable: key for key, variable in names.items()}
+    constants.update(_str=encode_basestring_ascii, NULL="null", TRUE="true", FALSE="false")
+    constants.update(COMMA=",", QUOTE='"')
+    defaults = ", ".join(f"{constant}={constant}" for constant in constants)
+    source = f"def {name}({params}, *, {defaults}):\n    return {expression}\n"
+    namespace = dict(constants)
     exec(compile(source, f"<jsonl {name}>", "exec"), namespace)
     write = namespace[name]
     assert callable(write)
@@ -119,11 +123,12 @@ def _writers(regions: list[tuple[str, ...]]) -> tuple[Writer, Writer]:
                 pieces.append(f"{{c[{len(claim_runs)}]}}")
                 claim_runs.append(_fields(keys, names, claim=True))
         regions_source.append("f'" + ",".join(pieces) + "'")
-    claim_source = (
-        "def claim(h, f):\n    return (" + "".join(f"f'{r}', " for r in claim_runs) + ")\n"
+    claim_expression = "(" + "".join(f"f'{run}', " for run in claim_runs) + ")"
+    level_expression = "(" + ", ".join(regions_source) + ",)"
+    return (
+        _compile("claim", "h, f", claim_expression, names),
+        _compile("level", "t, c", level_expression, names),
     )
-    level_source = "def level(t, c):\n    return (" + ", ".join(regions_source) + ",)\n"
-    return _compile("claim", claim_source, names), _compile("level", level_source, names)
 
 
 # The per-adjustment fields sit where the format in json_lines puts them: event_id first,
@@ -141,7 +146,7 @@ if not (
 _HEAD_NAMES: dict[str, str] = {}
 _HEAD_SOURCE = _fields(ADJUSTMENT_FIELDS[1 : _at(_SEGMENT_NO)], _HEAD_NAMES)
 _head: Callable[[Header], str]
-_head = _compile("head", f"def head(t):\n    return f'{_HEAD_SOURCE}'\n", _HEAD_NAMES)  # type: ignore[assignment]
+_head = _compile("head", "t", f"f'{_HEAD_SOURCE}'", _HEAD_NAMES)  # type: ignore[assignment]
 _claim_json: Callable[[Header, Header], tuple[str, ...]]
 _level_json: Callable[[Header, tuple[str, ...]], tuple[str, str]]
 _claim_json, _level_json = _writers(  # type: ignore[assignment]
