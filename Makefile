@@ -41,7 +41,7 @@ setup: $(STAMP) ## create .venv and install the package with its dev tools
 prerequisites: ## install what make run needs when missing: python3-venv, Java 17, Maven (apt as root)
 	@PYTHON=$(PYTHON) deploy/local/prerequisites.sh run
 
-test-prerequisites: ## the same for make test: also Prometheus, Alertmanager (apt) and the Go-built checkers
+test-prerequisites: ## the same for make test: also Prometheus, Alertmanager, Node.js (apt), the Go-built checkers
 	@PYTHON=$(PYTHON) GO=$(GO) deploy/local/prerequisites.sh test
 	@$(MAKE) --no-print-directory tools
 
@@ -60,7 +60,7 @@ $(TOOLS_BIN)/.kustomize-$(KUSTOMIZE_VERSION):
 	@touch $@
 
 $(TOOLS_BIN)/crdcheck: deploy/k8s/crdcheck/main.go deploy/k8s/crdcheck/go.mod deploy/k8s/crdcheck/go.sum
-	cd deploy/k8s/crdcheck && $(GO_INSTALL) .
+	cd deploy/k8s/crdcheck && GOFLAGS=-buildvcs=false $(GO_INSTALL) .
 
 run: prerequisites setup ## run everything in the foreground: Kafka, topics, services; Ctrl-C stops all
 	@deploy/local/pipeline.sh run
