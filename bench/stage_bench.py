@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     registry = (
         SchemaRegistryClient.new_client({"url": "mock://stage-bench"}) if args.registry else None
     )
-    adjustment_codec = AvroCodec(ADJUSTMENT, registry=registry)
+    adjustment_codec = AvroCodec(ADJUSTMENT, registry=registry, topics=["bench.adjustments"])
     classified_codec = AvroCodec(CLASSIFIED_ADJUSTMENT, registry=registry)
     records = adjustments(args.adjustments, args.seed)
     inputs = [adjustment_codec.encode(adjustment) for adjustment in records]
