@@ -100,6 +100,11 @@ class ClassifiedAdjustment(Adjustment):
     routed_at: int | None = None
     claim_reading: str | None = None
     forwarded_by: list[str] = Field(default_factory=list)
+    reverses_event_id: str | None = None
+    reverses_claim_event_id: str | None = None
+    corrects_claim_event_id: str | None = None
+    matched_claim_id: str | None = None
+    matched_claim_event_id: str | None = None
 
 
 class DeadLetter(_Event):

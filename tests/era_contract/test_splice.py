@@ -69,6 +69,11 @@ def classification(**overrides: Any) -> dict[str, Any]:
         "routed_at": None,
         "claim_reading": "processed",
         "forwarded_by": [],
+        "reverses_event_id": None,
+        "reverses_claim_event_id": None,
+        "corrects_claim_event_id": None,
+        "matched_claim_id": None,
+        "matched_claim_event_id": None,
     }
     fields.update(overrides)
     return fields
@@ -82,13 +87,18 @@ def test_classified_adjustment_starts_with_exactly_the_adjustment_fields() -> No
     assert SPLICE is not None
     assert SPLICE.suffix_fields == tuple(f["name"] for f in classified[len(adjustment) :])
     assert SPLICE.suffix_fields[0] == "category"
-    assert SPLICE.suffix_fields[-6:] == (
+    assert SPLICE.suffix_fields[-11:] == (
         "classified_at",
         "appeal_deadline",
         "follow_up_by",
         "routed_at",
         "claim_reading",
         "forwarded_by",
+        "reverses_event_id",
+        "reverses_claim_event_id",
+        "corrects_claim_event_id",
+        "matched_claim_id",
+        "matched_claim_event_id",
     )
 
 

@@ -1,8 +1,10 @@
 """`era explain FILE...`: parse, classify and route offline (no broker) and say why.
 
 The same classifier and router the workers run, with the whole claim in view (so CO-45
-hidden-denial and underpayment checks see every sibling adjustment). Exit status, problem lines
-and ``--strict`` as `era parse`.
+hidden-denial and underpayment checks see every sibling adjustment), and the classifier's linker
+over the files of the run in the order given (a reversal in the second file names the original
+of the first, a PLB recoupment the claim it takes back). Exit status, problem lines and
+``--strict`` as `era parse`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, TextIO
 
 from era_classifier.claim_status import ClaimReading
 from era_classifier.classification import Classifier
+from era_classifier.links import Linker, forwarding_balances
 from era_classifier.service import CONFIGURATION_ERRORS, build_classifier
 from era_classifier.settings import ClassifierSettings
 from era_cli.commands.parse import EXIT_STATUS, ParsedInputs, add_strict_argument, strict_default
@@ -24,8 +27,9 @@ from era_contract.vocabulary import ROUTES
 from era_router.routing import Router
 from era_router.service import build_router
 from era_router.settings import RouterSettings
+from era_streams.state import MemoryStore
 
-TABLE_COLUMNS = ("claim", "line", "code", "amount", "action", "route", "why")
+TABLE_COLUMNS = ("claim", "line", "code", "amount", "action", "route", "link", "why")
 
 
 def register(subparsers: Any) -> None:
@@ -43,12 +47,17 @@ def register(subparsers: Any) -> None:
 
 
 def explain(
-    adjustments: Iterable[dict[str, Any]], classifier: Classifier, router: Router
+    adjustments: Iterable[dict[str, Any]],
+    classifier: Classifier,
+    router: Router,
+    linker: Linker | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Classified and routed records, in input order (one transaction set at a time)."""
+    """Classified, linked (with ``linker``) and routed records, in input order (one
+    transaction set at a time; pass the same ``linker`` for every set of a run)."""
     batch = list(adjustments)
+    linker = linker or Linker(MemoryStore())
     for adjustment, fields in zip(batch, classifier.classify_claim(batch), strict=True):
-        record = {**adjustment, **fields}
+        record = {**adjustment, **linker.link(adjustment).apply(fields)}
         record.update(router.route(record).fields())
         yield record
 
@@ -63,15 +72,43 @@ def run(args: argparse.Namespace) -> int:
         return 2
     strict = strict_default() if args.strict is None else args.strict
     transactions = ParsedInputs(args.files, sys.stderr, strict=strict)
+    store = MemoryStore()
+    linker = Linker(store)
     records = (
-        record for txn in transactions for record in explain(txn.adjustments, classifier, router)
+        record
+        for txn in transactions
+        for record in explain(txn.adjustments, classifier, router, linker)
     )
     if args.format == "jsonl":
         for record in records:
             sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
     else:
         _write_table(records, sys.stdout)
+        _write_forwarding(forwarding_balances(store.data.items()), sys.stdout)
     return transactions.exit_status()
+
+
+def _write_forwarding(balances: dict[str, Decimal], out: TextIO) -> None:
+    if balances:
+        out.write("\nopen forwarding balances (PLB FB not yet taken back), per payer:\n")
+        for payer, amount in sorted(balances.items()):
+            out.write(f"  {payer:<30} {amount:>14}\n")
+
+
+def _links(record: dict[str, Any]) -> str:
+    """The links of a record, for the table: ``reverses <event id>`` etc. (short ids)."""
+    words = []
+    for name, label in (
+        ("reverses_event_id", "reverses"),
+        ("corrects_claim_event_id", "corrects claim"),
+        ("matched_claim_id", "claim"),
+    ):
+        value = record.get(name)
+        if value:
+            words.append(f"{label} {str(value)[:12]}")
+    if "original_not_seen" in (record.get("flags") or []):
+        words.append("original not seen")
+    return ", ".join(words)
 
 
 def _write_table(records: Iterable[dict[str, Any]], out: TextIO) -> None:
@@ -91,6 +128,7 @@ def _write_table(records: Iterable[dict[str, Any]], out: TextIO) -> None:
                 "amount": record["amount"],
                 "action": record["action"],
                 "route": record["route"],
+                "link": _links(record),
                 "why": record["explanation"],
             }
         )

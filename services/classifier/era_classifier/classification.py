@@ -53,6 +53,7 @@ from era_classifier.decision import Decision as _Decision
 from era_classifier.decision import Ids as _Ids
 from era_classifier.fee_schedule import FeeSchedule
 from era_classifier.kb import ACTION_ROUTE, CarcEntry, KnowledgeBase
+from era_classifier.links import LINK_FIELDS
 from era_classifier.overrides import OverrideRule, Overrides
 from era_classifier.wording import ADVICE, CO45_WRITEOFF, RULE_BY_ACTION, short_description
 from era_contract import vocabulary as v
@@ -63,6 +64,7 @@ __all__ = ["RULES_VERSION", "ClaimContext", "Classifier", "claim_key"]
 RULES_VERSION = "2026.10.1"
 UNKNOWN_RARC = "(remark code not in the knowledge base)"
 _CENT = Decimal("0.01")
+_NO_LINKS: dict[str, object] = dict.fromkeys(LINK_FIELDS)
 _COB_ACTIONS = frozenset(
     {
         "obtain_cob",
@@ -146,6 +148,7 @@ class Classifier:
             "rules_version": self.rules_version,
             "claim_reading": reading.reading,
             "forwarded_by": list(reading.forwarded_by),
+            **_NO_LINKS,  # filled by era_classifier.links, which needs what came before
         }
 
     def classify_claim(

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from era_classifier.classification import Classifier
+from era_classifier.links import NO_LINKS, Linker
 from era_classifier.metrics import ClassifierMetrics
 from era_contract.codec import AvroCodec
 from era_contract.splice import AdjustmentSplice
@@ -33,6 +34,7 @@ class ClassifierStage:
         metrics: ClassifierMetrics | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         splice: bool = True,
+        linker: Linker | None = None,
     ) -> None:
         self.classifier = classifier
         self.decode = decoder.decode
@@ -41,12 +43,19 @@ class ClassifierStage:
         self.metrics = metrics
         self.clock_ms = clock_ms
         self.splice = AdjustmentSplice.for_codecs(decoder, encoder) if splice else None
+        self.linker = linker
+
+    def _fields(self, adjustment: dict[str, object]) -> dict[str, object]:
+        """The classification, link and router fields the classifier adds to ``adjustment``."""
+        fields = self.classifier.classify(adjustment)
+        links = NO_LINKS if self.linker is None else self.linker.link(adjustment)
+        links.apply(fields)
+        return {**fields, "classified_at": self.clock_ms(), **ROUTER_FIELDS}
 
     def classify(self, value: bytes | None) -> dict[str, object]:
         """The classified record for one encoded adjustment."""
         adjustment = self._adjustment(value)
-        fields = self.classifier.classify(adjustment)
-        return {**adjustment, **fields, "classified_at": self.clock_ms(), **ROUTER_FIELDS}
+        return {**adjustment, **self._fields(adjustment)}
 
     def __call__(self, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
         splice = self.splice
@@ -57,9 +66,8 @@ class ClassifierStage:
             return [(self.output_topic, self.encode(record, self.output_topic))]
         adjustment, body = splice.decode_adjustment(self._bytes(value))
         check_adjustment(adjustment)
-        fields = self.classifier.classify(adjustment)
-        added = {**fields, "classified_at": self.clock_ms(), **ROUTER_FIELDS}
-        if body is not None and splice.keeps_adjustment(fields):
+        added = self._fields(adjustment)
+        if body is not None and splice.keeps_adjustment(added):
             if self.metrics is not None:
                 self._count(adjustment, added)
             return [(self.output_topic, splice.encode_classified(body, added, self.output_topic))]
