@@ -15,8 +15,9 @@ import pytest
 
 from era_contract.schemas import ADJUSTMENT, default_catalog
 from era_ingest.x12 import ADJUSTMENT_FIELDS, ParsedTransaction, parse_path
-from era_ingest.x12.adjustments import LEVEL_FIELDS, PER_ADJUSTMENT, claim_templates
+from era_ingest.x12.adjustments import PER_ADJUSTMENT, claim_templates
 from era_ingest.x12.jsonl import NOT_STRINGS
+from era_ingest.x12.levels import CLAIM_LEVEL, LEVEL_FIELDS, LINE_LEVEL, MODIFIERS, RARCS
 from era_ingest.x12.loops import CLAIM_FIELDS, Claim
 
 pytestmark = pytest.mark.unit
@@ -76,9 +77,17 @@ def test_every_claim_and_level_sets_exactly_its_fields() -> None:
         base, levels = claim_templates(header, claim, error)
         assert tuple(base) == ADJUSTMENT_FIELDS
         assert all(base[name] is None for name in PER_ADJUSTMENT)
-        for level, cas, modifiers, rarcs in levels:
-            assert tuple(level) == LEVEL_FIELDS
-            assert cas and level["modifiers"] is modifiers and level["rarcs"] is rarcs
+        for values, cas in levels:
+            assert len(values) == len(LEVEL_FIELDS)
+            assert cas and isinstance(values[MODIFIERS], list) and isinstance(values[RARCS], list)
+
+
+def test_the_level_rules_cover_the_level_fields_in_schema_order() -> None:
+    # both consumers (claim_levels and the JSON writer) are generated from these two tables
+    assert tuple(CLAIM_LEVEL) == tuple(LINE_LEVEL) == LEVEL_FIELDS
+    positions = [ADJUSTMENT_FIELDS.index(name) for name in LEVEL_FIELDS]
+    assert positions == sorted(positions)
+    assert LEVEL_FIELDS[MODIFIERS] == "modifiers" and LEVEL_FIELDS[RARCS] == "rarcs"
 
 
 def test_a_misspelt_key_in_the_builder_fails(

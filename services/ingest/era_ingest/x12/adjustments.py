@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from hashlib import sha256
 
-from .loops import Adjustment, CasItem, Claim, ServiceLine
+from .levels import LEVEL_FIELDS, MODIFIERS, RARCS, Level, claim_levels
+from .loops import Adjustment, CasItem, Claim
 from .validation import ZERO, add, subtract
 
 ID_SEPARATOR = "\x1f"
@@ -124,95 +125,16 @@ class CompactAdjustments:
 PER_ADJUSTMENT = ("event_id", "segment_no", "group_code", "carc", "amount", "quantity")
 """The fields that differ between the adjustments of one claim level or service line."""
 
-LEVEL_FIELDS = (
-    "level",
-    "line",
-    "procedure",
-    "modifiers",
-    "units",
-    "line_charge",
-    "line_paid",
-    "allowed_amount",
-    "service_date",
-    "rarcs",
-    "balance_error",
-    "estimated_payment",
-    "line_control_number",
-    "submitted_procedure",
-)
-"""The fields that differ between the claim level and the service lines of one claim (the keys
-of every :func:`claim_templates` level dict); every other field is the claim's."""
-
-Level = tuple[Adjustment, list[CasItem], list[str], list[str]]
-"""One claim level or service line: its :data:`LEVEL_FIELDS` values, its CAS items, and the
-modifiers and RARCs (also in the dict) that each of its adjustments gets a copy of."""
-
 
 def claim_templates(
     header: Header, claim: Claim, transaction_error: str | None
 ) -> tuple[Adjustment, list[Level]]:
     """The claim's fields (every Adjustment field, schema order: ``header`` with the claim's
     :data:`~.loops.CLAIM_FIELDS` over it; :data:`PER_ADJUSTMENT` and :data:`LEVEL_FIELDS` as in
-    ``header``) and its :func:`claim_levels`."""
+    ``header``) and its :func:`.levels.claim_levels`."""
     base = header.copy()
     base.update(claim.fields)
     return base, claim_levels(claim, transaction_error)
-
-
-def claim_levels(claim: Claim, transaction_error: str | None) -> list[Level]:
-    """The one source of the rules that build a claim's adjustments.
-
-    One :data:`Level` for the claim level (when it has CAS) and for each service line with CAS,
-    in order. Rules: a line's date is DTM*472, else DTM*150, else the claim's DTM*232; the
-    balance error is the line's, else the claim's, else the transaction's; a line's RARCs are
-    its LQ*HE codes, then the claim's MOA/MIA codes (:func:`line_rarcs`); a line's estimated
-    payment is its own, the claim level's the claim's. :meth:`CompactAdjustments.dicts` and
-    :func:`.jsonl.json_lines` both build from these (and from the header and claim fields).
-    """
-    claim_error = claim.balance_error
-    levels: list[Level] = []
-    if claim.cas:
-        rarcs = claim.rarcs
-        modifiers: list[str] = []
-        level: Adjustment = {
-            "level": "claim",
-            "line": None,
-            "procedure": None,
-            "modifiers": modifiers,
-            "units": None,
-            "line_charge": None,
-            "line_paid": None,
-            "allowed_amount": None,
-            "service_date": claim.date,
-            "rarcs": rarcs,
-            "balance_error": claim_error or transaction_error,
-            "estimated_payment": claim.fields["estimated_payment"],
-            "line_control_number": None,
-            "submitted_procedure": None,
-        }
-        levels.append((level, claim.cas, modifiers, rarcs))
-    for line in claim.lines:
-        if not line.cas:
-            continue
-        rarcs = line_rarcs(claim, line)
-        level = {
-            "level": "line",
-            "line": line.index,
-            "procedure": line.procedure,
-            "modifiers": line.modifiers,
-            "units": line.units,
-            "line_charge": line.charge,
-            "line_paid": line.paid,
-            "allowed_amount": line.allowed,
-            "service_date": line.date or line.date_150 or claim.date,
-            "rarcs": rarcs,
-            "balance_error": line.balance_error or claim_error or transaction_error,
-            "estimated_payment": line.estimate,
-            "line_control_number": line.control_number,
-            "submitted_procedure": submitted_procedure(line),
-        }
-        levels.append((level, line.cas, line.modifiers, rarcs))
-    return levels
 
 
 def claim_dicts(
@@ -227,9 +149,12 @@ def claim_dicts(
     next_id = ids.__next__
     append = out.append
     base, levels = claim_templates(header, claim, transaction_error)
-    for level, cas, modifiers, rarcs in levels:
+    for values, cas in levels:
         template = base.copy()
-        template.update(level)
+        template.update(zip(LEVEL_FIELDS, values, strict=True))
+        modifiers = values[MODIFIERS]
+        rarcs = values[RARCS]
+        assert isinstance(modifiers, list) and isinstance(rarcs, list)
         last = cas[-1]
         for item in cas:
             segment_no, _, group, reason, amount, quantity = item
@@ -295,21 +220,3 @@ def set_estimates(claim: Claim) -> None:
         every_cas.extend(line.cas)
         line.estimate = _estimate(line.cas, line.charge_value, line.cas_total)
     claim.fields["estimated_payment"] = _estimate(every_cas, claim.charge_value, claim.cas_total)
-
-
-def submitted_procedure(line: ServiceLine) -> str | None:
-    """SVC06, the procedure as submitted when the payer changed it, as ``AD:D2740``."""
-    parts = line.submitted
-    if not parts:
-        return None
-    if len(parts) > 1 and parts[1]:
-        return f"{parts[0]}:{parts[1]}"
-    return parts[0] or None
-
-
-def line_rarcs(claim: Claim, line: ServiceLine) -> list[str]:
-    """A line adjustment's RARCs: the line's LQ*HE codes, then the claim's MOA/MIA codes."""
-    rarcs = line.rarcs
-    if claim.rarcs:
-        rarcs = rarcs + [code for code in claim.rarcs if code not in rarcs]
-    return rarcs

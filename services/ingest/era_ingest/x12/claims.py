@@ -27,6 +27,7 @@ from .validation import (
     add,
     claim_balance_error,
     decimal,
+    known,
     line_balance_error,
     number,
     subtract,
@@ -77,10 +78,10 @@ class ClaimLoops:
             missing = next(n for n in (1, 2, 3, 4) if not el[n])
             raise SegmentError(f"CLP{missing:02d}: expected a value")
         charge_text, paid_text, responsibility = el[3], el[4], el[5]
-        charge = decimal(charge_text, "CLP03")
-        paid = decimal(paid_text, "CLP04")
+        charge = known(charge_text) or decimal(charge_text, "CLP03")
+        paid = known(paid_text) or decimal(paid_text, "CLP04")
         if responsibility:
-            decimal(responsibility, "CLP05")
+            known(responsibility) or decimal(responsibility, "CLP05")
             if responsibility[0] == "+":
                 responsibility = responsibility[1:]
         self.paid_total = add(self.paid_total, paid)
@@ -157,7 +158,7 @@ class ClaimLoops:
         if len(el) == 4:  # one triplet without quantity: most CAS segments
             _, group, reason, amount = el
             if group and reason and amount:
-                value = decimal(amount, "CAS03")
+                value = known(amount) or decimal(amount, "CAS03")
                 holder.cas_total = add(holder.cas_total, value)
                 if amount[0] == "+":
                     amount = amount[1:]
@@ -186,7 +187,7 @@ class ClaimLoops:
                 continue
             if not amount:
                 raise SegmentError(f"CAS{position + 1:02d}: expected the amount for {reason[:10]}")
-            value = decimal(amount, f"CAS{position + 1:02d}")
+            value = known(amount) or decimal(amount, f"CAS{position + 1:02d}")
             cas_total = add(cas_total, value)
             if amount[0] == "+":
                 amount = amount[1:]
@@ -233,8 +234,8 @@ class ClaimLoops:
                 f"SVC01: expected qualifier and procedure code, got {composite[:40]!r}",
                 SEGMENT,
             )
-        charge_value = decimal(charge, "SVC02")
-        paid_value = decimal(paid, "SVC03")
+        charge_value = known(charge) or decimal(charge, "SVC02")
+        paid_value = known(paid) or decimal(paid, "SVC03")
         line = ServiceLine(
             segment_no,
             len(claim.lines) + 1,
@@ -257,7 +258,7 @@ class ClaimLoops:
         if line is not None:
             if len(el) > 2 and el[1] == "B6":
                 allowed = el[2]
-                decimal(allowed, "AMT02")
+                known(allowed) or decimal(allowed, "AMT02")
                 line.allowed = allowed[1:] if allowed[0] == "+" else allowed
         elif self.claim is not None and len(el) > 2 and el[1] and el[2]:
             value = self.claim_number(segment_no, el, "AMT02")
@@ -317,7 +318,11 @@ class ClaimLoops:
         if self.line is not None:
             self.close_line()
         self.claim = None
-        error = claim_balance_error(claim.charge_value, claim.paid_value, claim.cas_total)
+        error = (
+            None
+            if subtract(claim.charge_value, claim.paid_value) == claim.cas_total
+            else claim_balance_error(claim.charge_value, claim.paid_value, claim.cas_total)
+        )
         if error is not None:
             claim.balance_error = error
             self.warn(
