@@ -124,6 +124,7 @@ class DeadLetter(_Event):
     source_offset: int | None = None
     payload: bytes | None = None
     occurred_at: int
+    source_key: bytes | None = None
 
 
 class ClaimLine(_Event):

@@ -46,8 +46,11 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from era_contract.codec import AvroCodec
+from era_contract.vocabulary import DEAD_LETTER
 from era_kafka.retry import Backoff, WriteStall, call_with_backoff
-from era_streams.deadletter import dead_letter_headers
+from era_streams.deadletter import record_headers, worker_dead_letter
+from era_streams.errors import dead_letter_reason
 from era_streams.metrics import StreamMetrics
 from era_streams.stage import Stage
 
@@ -122,6 +125,7 @@ class TransactionalLoop:
         lag_interval: float = 5.0,
         stall: WriteStall | None = None,
         backoff: Backoff | None = None,
+        dead_letter_encoder: Callable[[dict[str, Any]], bytes] | None = None,
     ) -> None:
         self.name = name
         self.consumer_factory = consumer_factory
@@ -136,6 +140,7 @@ class TransactionalLoop:
         self.lag_interval = lag_interval
         self.stall = stall or WriteStall(name)
         self.backoff = backoff or Backoff()
+        self.encode_dead_letter = dead_letter_encoder or AvroCodec(DEAD_LETTER).encode
         self._lag_due = 0.0
         self.state = LoopState()
         self._stop = threading.Event()
@@ -239,14 +244,20 @@ class TransactionalLoop:
                 self._producer.poll(0.05)
 
     def _dead_letter(self, message: Message, error: BaseException) -> None:
-        headers = dead_letter_headers(
+        key = message.key()
+        record = worker_dead_letter(
             service=self.name,
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
+            reason=dead_letter_reason(error),
             error=error,
+            topic=message.topic() or self.source_topic,
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            key=key,
+            value=message.value(),
+            now_ms=int(time.time() * 1000),
         )
-        self._produce(self.dead_letter_topic, message.value(), message.key(), headers)
+        value = self.encode_dead_letter(record)
+        self._produce(self.dead_letter_topic, value, key, record_headers(record))
         self.state.dead_lettered += 1
         self.on_dead_letter(error)
         log.warning(

@@ -11,7 +11,7 @@ import faust
 from prometheus_client import CollectorRegistry, Counter
 
 from era_contract.topics import TopicNames
-from era_kafka.clients import consumer_config, producer_config
+from era_kafka.clients import Codecs, consumer_config, producer_config
 from era_kafka.config import KafkaSettings, TopicSettings
 from era_kafka.retry import WriteStall
 from era_streams.errors import dead_letter_reason
@@ -74,6 +74,7 @@ def build_worker(
         on_dead_letter=on_dead_letter,
         metrics=StreamMetrics(registry, app_id),
         stall=WriteStall(name, registry),
+        dead_letter_encoder=Codecs.from_env().dead_letter.encode,
     )
     app = make_app(app_id, web_host=web_host, web_port=web_port)
     host_job(app, loop)

@@ -134,13 +134,18 @@ def test_each_avro_payload_is_the_schema_the_code_uses(
         assert avro[0]["bindings"]["kafka"]["key"], f"{topic}: the key is not described"
 
 
-def test_dead_letter_headers_are_the_ones_workers_write(asyncapi: dict[str, Any]) -> None:
+def test_dead_letter_headers_are_the_ones_the_services_write(asyncapi: dict[str, Any]) -> None:
     from era_streams.deadletter import dead_letter_headers
 
     written = {
         name
         for name, _ in dead_letter_headers(
-            service="router", topic="t", partition=0, offset=1, error=ValueError("x")
+            service="router",
+            topic="t",
+            partition=0,
+            offset=1,
+            error_class="ValueError",
+            error_message="x",
         )
     }
     channel = _channels(asyncapi)[TopicNames().deadletter]

@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka import Producer
 
 from era_contract.codec import AvroCodec
-from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT
+from era_contract.schemas import ADJUSTMENT, CLASSIFIED_ADJUSTMENT, DEAD_LETTER
 from era_contract.topics import TopicNames
 from era_kafka.clients import producer_config
 from era_kafka.config import KafkaSettings
@@ -73,9 +73,20 @@ def test_poison_in_each_input_topic_is_dead_lettered_and_the_workers_carry_on(
     dead = list(read_topic(kafka_settings, topic_names.deadletter, idle_timeout=2))
     by_key = {d.key: d for d in dead}
     assert set(by_key) == {b"P|1", b"P|2", b"P|3", b"P|4"}
-    assert by_key[b"P|1"].value == poison_adjustment  # bytes untouched
-    assert by_key[b"P|2"].value == bad_amount
-    assert by_key[b"P|4"].value is None
+    codec = AvroCodec(DEAD_LETTER)  # one shape on the topic: every record is a DeadLetter
+    letters = {key: codec.decode(d.value) for key, d in by_key.items()}
+    assert letters[b"P|1"]["payload"] == poison_adjustment  # bytes untouched
+    assert letters[b"P|2"]["payload"] == bad_amount
+    assert letters[b"P|4"]["payload"] is None  # the tombstone
+    assert {key: letter["source_key"] for key, letter in letters.items()} == {
+        key: key for key in by_key
+    }
+    assert letters[b"P|1"]["source_topic"] == topic_names.adjustments
+    assert (letters[b"P|1"]["source_partition"], letters[b"P|1"]["source_offset"]) == (0, 0)
+    assert letters[b"P|1"]["reason"] == "decode_error"
+    assert letters[b"P|2"]["reason"] == "schema_violation"
+    assert letters[b"P|3"]["service"] == "router"
+    assert letters[b"P|3"]["source_topic"] == topic_names.classified
     headers = {k: dict(d.headers) for k, d in by_key.items()}
     assert headers[b"P|1"]["era.dlt.source.topic"] == topic_names.adjustments.encode()
     assert headers[b"P|1"]["era.dlt.source.partition"] == b"0"

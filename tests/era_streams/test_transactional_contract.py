@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
+from era_contract.codec import AvroCodec
+from era_contract.vocabulary import DEAD_LETTER
 from era_kafka.admin import delete_topics, ensure_topics
 from era_kafka.clients import admin_config, consumer_config, producer_config
 from era_kafka.config import KafkaSettings
@@ -329,6 +331,8 @@ def test_a_dead_letter_commits_with_its_transaction(env: Env) -> None:
     dead = env.read(env.dead)
     assert len(dead) == 1, "the aborted transaction's dead letter is not visible, the retry's is"
     key, value, headers = dead[0]
-    assert (key, value) == (b"k-2", b"bad-2")
+    letter = AvroCodec(DEAD_LETTER).decode(value)
+    assert (key, letter["source_key"], letter["payload"]) == (b"k-2", b"k-2", b"bad-2")
+    assert (letter["source_topic"], letter["reason"]) == (env.source, "processing_error")
     assert headers["era.dlt.exception.class"] == b"ValueError"
     assert headers["era.dlt.source.topic"] == env.source.encode()

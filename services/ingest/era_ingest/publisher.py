@@ -63,6 +63,7 @@ from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
 from era_kafka.reader import TopicReadError
 from era_kafka.retry import Backoff, WriteStall, call_with_backoff
+from era_streams.deadletter import Headers, record_headers
 
 log = logging.getLogger("era.ingest")
 
@@ -369,10 +370,12 @@ class IngestPublisher:
         )
         return True
 
-    def _produce(self, topic: str, value: bytes | None, key: bytes) -> None:
+    def _produce(
+        self, topic: str, value: bytes | None, key: bytes, headers: Headers | None = None
+    ) -> None:
         while True:
             try:
-                self.producer.produce(topic, value, key)
+                self.producer.produce(topic, value, key, headers=headers)
                 break
             except BufferError:
                 self.producer.poll(0.05)
@@ -384,6 +387,7 @@ class IngestPublisher:
             self.topics.deadletter,
             self.codecs.dead_letter.encode(record),
             record["dead_letter_id"].encode(),
+            record_headers(record),
         )
         tally.dead_letters[reason] += 1
 

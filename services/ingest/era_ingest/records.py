@@ -96,6 +96,7 @@ def dead_letter_for(
         "source_offset": None,
         "payload": None,
         "occurred_at": now_ms,
+        "source_key": None,
     }
 
 
