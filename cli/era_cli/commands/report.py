@@ -1,5 +1,6 @@
 """`era report`: how many adjustments and dollars reached each route topic, and the check totals
-(remittances and claims) ingest published, read from Kafka."""
+(remittances and claims) ingest published, read from Kafka; with ``--by`` (or files), the denial
+report instead (:mod:`era_cli.commands.denials`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from era_cli.commands import denials
 from era_contract.codec import CodecError
 from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
@@ -18,14 +20,19 @@ from era_kafka.reader import TopicReadError, read_topic
 def register(subparsers: Any) -> None:
     """Add the ``report`` command."""
     parser = subparsers.add_parser(
-        "report", help="count the adjustments and dollars on every route topic (read_committed)"
+        "report",
+        help="count the adjustments and dollars on every route topic (read_committed); with"
+        " --by, denial rates by location, payer, CARC and upstream cause",
     )
     parser.add_argument("--idle-timeout", type=float, default=2.0, metavar="S")
+    denials.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print one line per route topic and one for the dead letters."""
+    """Print one line per route topic and one for the dead letters (or the denial report)."""
+    if denials.wanted(args):
+        return denials.run(args)
     kafka = KafkaSettings()
     names = TopicNames(TopicSettings().prefix)
     decode = Codecs.from_env().classified.decode

@@ -51,5 +51,16 @@ class IngestSettings(BaseSettings):
         description="reject transaction sets whose SE01/SE02 are wrong and count wrong GE/IEA"
         " trailers as errors (X12's own rule); off, such files are read whole with a warning",
     )
+    locations: Path | None = Field(
+        default=None,
+        description="CSV naming the payee NPIs (npi,name[,tin]): the `location` label of the"
+        " denial metrics and `era report` (docs/observability.md, Denial analytics)",
+    )
+    location_label_cap: int = Field(
+        default=50,
+        ge=0,
+        description="how many unmapped payee NPIs become their own `location` label value;"
+        " the ones beyond collapse to `other`",
+    )
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8001
