@@ -11,7 +11,7 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -107,11 +107,11 @@ def stream_verdicts(idle_timeout: float) -> list[ClaimVerdict]:
 
     kafka, names, codecs = KafkaSettings(), TopicNames(TopicSettings().prefix), Codecs.from_env()
 
-    def decoded(topic: str, decode: object) -> list[Record]:
+    def decoded(topic: str, decode: Callable[[bytes], Record]) -> list[Record]:
         out: list[Record] = []
         for record in read_topic(kafka, topic, idle_timeout=idle_timeout):
             try:
-                out.append(decode(record.value or b""))  # type: ignore[operator]
+                out.append(decode(record.value or b""))
             except CodecError:
                 continue
         return out
