@@ -17,6 +17,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Final
 
+from era_contract.vocabulary import NO_PATIENT_GROUPS
+
 KB_VERSION: Final = "2026.10.1"  # the classifier's KB_VERSION these rows were taken from
 # Categories whose adjustments deny (part of) a claim, whatever the group.
 DENIAL_CATEGORIES: Final = frozenset(
@@ -25,7 +27,7 @@ DENIAL_CATEGORIES: Final = frozenset(
 # Coordination of benefits denies when the payer refuses until another plan is billed (CO-22,
 # CO-109); OA-23 (the prior payer's adjudication) and PR amounts do not.
 COB: Final = "coordination_of_benefits"
-COB_DENIAL_GROUPS: Final = frozenset({"CO", "PI"})
+COB_DENIAL_GROUPS: Final = NO_PATIENT_GROUPS  # CO and PI: the provider's, not the patient's
 UPSTREAM_CAUSES: Final = ("verification", "coding", "credentialing", "contract")
 NO_CAUSE: Final = "none"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from era_ingest.records import Tally
@@ -48,6 +50,35 @@ class IngestMetrics:
             ["payer", "outcome"],
             registry=registry,
         )
+        self.adjudicated = Counter(
+            "era_ingest_claims_adjudicated_total",
+            "Adjudicated claims (CLP02 1, 2, 3, 4, 19, 20, 21, 23) on accepted transaction sets,"
+            " by location (the payee NPI's office, bounded) and payer id: the denial rate's"
+            " denominator (docs/observability.md, Denial analytics).",
+            ["location", "payer"],
+            registry=registry,
+        )
+        self.denied = Counter(
+            "era_ingest_claims_denied_total",
+            "Denied claims (CLP02 4, or every line paid 0 with a denial-category adjustment), by"
+            " location, payer id and the upstream cause of the dominant denial adjustment.",
+            ["location", "payer", "upstream_cause"],
+            registry=registry,
+        )
+        self.denied_dollars = Counter(
+            "era_ingest_denied_dollars_total",
+            "Charge minus payment of denied claims (dollars), by location, payer id and upstream"
+            " cause.",
+            ["location", "payer", "upstream_cause"],
+            registry=registry,
+        )
+        self.last_remittance = Gauge(
+            "era_ingest_last_remittance_timestamp_seconds",
+            "When the last remittance (check or EFT) of a payer id was committed (Unix time);"
+            " no series before its first: the missing-ERA alert's source.",
+            ["payer"],
+            registry=registry,
+        )
         self.last_file = Gauge(
             "era_ingest_last_file_timestamp_seconds",
             "When the last ERA file was committed (Unix time); 0 before the first.",
@@ -64,12 +95,12 @@ class IngestMetrics:
     def record_file(self, outcome: str, tally: Tally, seconds: float, now: float) -> None:
         """Count one committed file (``tally``: what its last transaction published)."""
         self.files.labels(outcome).inc()
-        self.record_committed(tally)
+        self.record_committed(tally, now)
         self.parse_seconds.observe(seconds)
         self.last_file.set(now)
 
-    def record_committed(self, tally: Tally) -> None:
-        """Count what one committed Kafka transaction published."""
+    def record_committed(self, tally: Tally, now: float | None = None) -> None:
+        """Count what one committed Kafka transaction published (``now``: its commit time)."""
         for (payer, level), count in tally.adjustments.items():
             self.adjustments.labels(payer, level).inc(count)
         for (payer, claim_outcome), count in tally.claims.items():
@@ -80,3 +111,13 @@ class IngestMetrics:
             self.warnings.labels(kind).inc(count)
         if tally.rejected_sets:
             self.transactions_rejected.inc(tally.rejected_sets)
+        for (location, payer), count in tally.adjudicated.items():
+            self.adjudicated.labels(location, payer).inc(count)
+        for key, count in tally.denied.items():
+            self.denied.labels(*key).inc(count)
+        for key, dollars in tally.denied_dollars.items():
+            self.denied_dollars.labels(*key).inc(max(dollars, 0.0))
+        if tally.remittance_payers:
+            committed = time.time() if now is None else now
+            for payer in tally.remittance_payers:
+                self.last_remittance.labels(payer).set(committed)

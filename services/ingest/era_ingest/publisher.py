@@ -38,6 +38,8 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
+from era_analytics.definition import judge_all
+from era_analytics.locations import LocationLabels, LocationMap
 from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
 from era_ingest.ledger import (
@@ -118,6 +120,9 @@ class IngestPublisher:
         self.topics = topics
         self.codecs = codecs
         self.settings = settings
+        self.locations = LocationLabels(
+            LocationMap.load(settings.locations), settings.location_label_cap
+        )
         self.metrics = metrics
         self.producer_config = producer_config(
             kafka,
@@ -274,7 +279,7 @@ class IngestPublisher:
             for problem in item.problems:
                 report.add_problem(problem)
                 txn.tally.warnings[problem.kind or OTHER] += 1
-            txn.tally.add_claims(item.payer_id, item.claim_statuses)
+            self._count_set(item, txn.tally)
             self._publish_claims(item, report)
             counted = txn.tally.adjustments
             tokenizer = self.tokenizer
@@ -291,6 +296,14 @@ class IngestPublisher:
                 txn = _OpenTransaction()
                 self.producer.begin_transaction()
         return txn
+
+    def _count_set(self, item: ParsedTransaction, tally: Tally) -> None:
+        """Tally a set's claims: by CLP02 outcome, and by the denial definition per location
+        and payer; and that its payer sent a remittance."""
+        tally.add_claims(item.payer_id, item.claim_statuses)
+        tally.add_verdicts(judge_all(item.claims, item.adjustments), self.locations)
+        if item.remittance is not None:
+            tally.remittance_payers.add(item.payer_id or "unknown")
 
     def _publish_claims(self, item: ParsedTransaction, report: FileReport) -> None:
         """The set's Remittance and its Claims, in the transaction of its adjustments (before

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from era_analytics.definition import ClaimVerdict
+from era_analytics.locations import LocationLabels
 from era_ingest.x12 import Problem
 from era_ingest.x12.problems import OTHER
 
@@ -43,11 +45,30 @@ class Tally:
     dead_letters: Counter[str] = field(default_factory=Counter)  # reason
     warnings: Counter[str] = field(default_factory=Counter)  # Problem.kind
     rejected_sets: int = 0
+    adjudicated: Counter[tuple[str, str]] = field(default_factory=Counter)  # (location, payer)
+    denied: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # + upstream cause
+    denied_dollars: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    remittance_payers: set[str] = field(default_factory=set)
 
     def add_claims(self, payer: str | None, statuses: dict[str, int]) -> None:
         """Count a transaction set's claims by outcome."""
         for status, count in statuses.items():
             self.claims[(payer or "unknown", claim_outcome(status))] += count
+
+    def add_verdicts(self, verdicts: list[ClaimVerdict], labels: LocationLabels) -> None:
+        """Count a transaction set's claims by the denial definition (era_analytics): the
+        adjudicated ones per location and payer, the denied ones and their dollars also per
+        upstream cause."""
+        for verdict in verdicts:
+            if not verdict.adjudicated:
+                continue
+            location = labels.label(verdict.payee_npi)
+            self.adjudicated[(location, verdict.payer)] += 1
+            if verdict.denied:
+                key = (location, verdict.payer, verdict.upstream_cause)
+                self.denied[key] += 1
+                dollars = self.denied_dollars.get(key, 0.0) + float(verdict.denied_amount)
+                self.denied_dollars[key] = dollars
 
 
 def claim_key(adjustment: dict[str, Any]) -> bytes:

@@ -16,6 +16,7 @@ from confluent_kafka import KafkaException
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from era_analytics.locations import LocationFileError
 from era_contract.phi import PhiSettings
 from era_contract.topics import TopicNames
 from era_ingest.inbox import Inbox
@@ -74,7 +75,7 @@ def publish_files(paths: list[Path]) -> int:
     files = input_files(paths)
     try:
         publisher = _publisher("cli", files, CollectorRegistry())
-    except ValidationError as exc:
+    except (ValidationError, LocationFileError) as exc:
         print(f"era ingest: invalid configuration: {exc}", file=sys.stderr)
         return 2
     try:
@@ -145,7 +146,7 @@ def watch(inbox: Path, *, max_seconds: float | None = None) -> int:
     try:
         settings = IngestSettings()
         publisher = _publisher("watch", [inbox], registry)
-    except ValidationError as exc:
+    except (ValidationError, LocationFileError) as exc:
         print(f"era ingest: invalid configuration: {exc}", file=sys.stderr)
         return 2
     watcher = InboxWatcher(
