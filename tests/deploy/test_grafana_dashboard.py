@@ -255,7 +255,9 @@ def _first(d: Dashboard, kind: str) -> dict[str, Any]:
 BREAKAGES: dict[str, Callable[[Dashboard], None]] = {
     "template-datasource-rule": lambda d: d["templating"]["list"][0].update(name="prom"),
     "template-job-rule": lambda d: [v.update(allValue=".*") for v in _variables(d)],
-    "template-instance-rule": lambda d: d["templating"]["list"].pop(),
+    "template-instance-rule": lambda d: d["templating"]["list"].remove(
+        next(v for v in _variables(d) if v["name"] == "instance")
+    ),
     "template-on-time-change-reload-rule": lambda d: _variables(d)[1].update(refresh=1),
     "panel-datasource-rule": lambda d: _first(d, "timeseries").update(
         datasource={"type": "prometheus", "uid": "era-prometheus"}

@@ -259,6 +259,7 @@ def test_dashboard_promql_parses(root: Path, tmp_path: Path) -> None:
         "$__range": "6h",
         "$job": ".+",
         "$instance": ".+",
+        "$location": ".+",
     }
     rules = []
     for index, (where, expr) in enumerate(dashboard_exprs(root)):

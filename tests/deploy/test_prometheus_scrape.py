@@ -167,3 +167,74 @@ def test_prometheus_sees_exactly_the_routes_and_dollars_of_the_file(
         except subprocess.TimeoutExpired:
             ingest.kill()
         time.sleep(0)
+
+
+ADJUDICATED = "sum by (location) (era_ingest_claims_adjudicated_total)"
+DENIED = "sum by (location) (era_ingest_claims_denied_total)"
+RATE = f"{DENIED} / {ADJUDICATED}"
+
+
+def test_prometheus_per_location_denial_rate_is_era_report_s(
+    kafka_settings: KafkaSettings,
+    topic_names: TopicNames,
+    era_env: dict[str, str],
+    prometheus: Any,
+    tmp_path: Path,
+) -> None:
+    """A generated multi-location file: the per-location denial rate Prometheus computes from
+    ingest's metrics is the one `era report --by location` prints for the same file."""
+    port = free_loopback_port()
+    era_env["ERA_INGEST_METRICS_PORT"] = str(port)
+    path = tmp_path / "locations.835"
+    with path.open("wb") as out:
+        generate(out, seed=17, target_adjustments=2_000, payees=5)
+
+    def report(*extra: str) -> list[dict[str, Any]]:
+        result = subprocess.run(
+            era_command("report", "--by", "location", "--format", "jsonl", *extra, str(path)),
+            env=era_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    first = report()
+    assert len(first) >= 3  # payees of the kind of the checks' payers
+    mapping = tmp_path / "locations.csv"
+    mapping.write_text(f"npi,name\n{first[0]['payee_npi']},Main Office\n", encoding="utf-8")
+    era_env["ERA_INGEST_LOCATIONS"] = str(mapping)
+    rows = report()  # the mapping from ERA_INGEST_LOCATIONS, as ingest reads it
+    assert "Main Office" in {row["location"] for row in rows}
+    assert any(row["denied_claims"] for row in rows)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    ingest = subprocess.Popen(
+        era_command("ingest", "--watch", str(inbox)),
+        env=era_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = prometheus([f"127.0.0.1:{port}"])
+        wait_for(lambda: _get(f"http://127.0.0.1:{port}/readyz") == 200, 60, "ingest ready")
+        shutil.copy(path, inbox / path.name)
+        claims = {row["location"]: float(row["claims"]) for row in rows}
+        wait_for(lambda: query(url, ADJUDICATED) == claims, 120, f"Prometheus to see {claims}")
+        denied = {
+            row["location"]: float(row["denied_claims"]) for row in rows if row["denied_claims"]
+        }
+        assert query(url, DENIED) == denied
+        rates = query(url, RATE)
+        assert set(rates) == set(denied)  # no denied series, no rate: such a row says 0
+        for row in rows:
+            rate = rates.get(row["location"], 0.0)
+            assert rate == pytest.approx(row["denial_rate"], abs=5e-5), row["location"]
+        print(f"\n{RATE} -> {rates}")
+    finally:
+        ingest.send_signal(signal.SIGTERM)
+        try:
+            ingest.wait(20)
+        except subprocess.TimeoutExpired:
+            ingest.kill()

@@ -9,6 +9,7 @@ import sys
 import faust
 from prometheus_client import CollectorRegistry
 
+from era_analytics.locations import LocationLabels, LocationMap
 from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
 from era_kafka.config import TopicSettings
@@ -35,8 +36,13 @@ def build_router(settings: RouterSettings) -> Router:
 def build_stage(settings: RouterSettings, metrics: RouterMetrics | None) -> RouterStage:
     """The router stage for the configured topics and wire codec."""
     names = TopicNames(TopicSettings().prefix)
+    locations = LocationLabels(LocationMap.load(settings.locations), settings.location_label_cap)
     return RouterStage(
-        build_router(settings), codec=Codecs.from_env().classified, topics=names, metrics=metrics
+        build_router(settings),
+        codec=Codecs.from_env().classified,
+        topics=names,
+        metrics=metrics,
+        locations=locations,
     )
 
 
@@ -61,7 +67,7 @@ def main() -> int:
     """Run the router until SIGTERM/SIGINT; 2 on an invalid configuration."""
     try:
         app = build_app()
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # LocationFileError is a ValueError
         print(f"era worker {SERVICE}: invalid configuration: {exc}", file=sys.stderr)
         return 2
     return run_app(app)

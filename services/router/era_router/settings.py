@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +23,14 @@ class RouterSettings(BaseSettings):
         ge=0,
         description="follow-up window for the patient's share of a forwarded claim "
         "(await_next_payer): how long the next payer gets to answer",
+    )
+    locations: Path | None = Field(
+        default=None,
+        description="CSV naming the payee NPIs (npi,name[,tin]), the same file as"
+        " ERA_INGEST_LOCATIONS: the `location` label of the appeals-due gauges",
+    )
+    location_label_cap: int = Field(
+        default=50, ge=0, description="unmapped NPIs beyond this many are labelled `other`"
     )
     app_id: str | None = None
     metrics_host: str = "127.0.0.1"

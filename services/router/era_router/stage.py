@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
+from era_analytics.locations import LocationLabels, LocationMap
+from era_contract import vocabulary as v
 from era_contract.codec import AvroCodec
 from era_contract.splice import AdjustmentSplice
 from era_contract.topics import TopicNames
@@ -33,8 +36,10 @@ class RouterStage:
         metrics: RouterMetrics | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         splice: bool = True,
+        locations: LocationLabels | None = None,
     ) -> None:
         self.router = router
+        self.locations = locations or LocationLabels(LocationMap(), 0)
         self.decode = codec.decode
         self.encode = codec.encode
         self.route_topics = topics.routes
@@ -83,6 +88,15 @@ class RouterStage:
             metrics.co_patient_blocks.inc()
         if estimate_blocked:
             metrics.predetermination_blocks.inc()
+        deadline = routed.get("appeal_deadline")
+        if routed["route"] == v.APPEALS and isinstance(deadline, str) and amount > 0:
+            npi = routed.get("payee_npi")
+            metrics.appeals_due.add(
+                str(routed["event_id"]),
+                self.locations.label(npi if isinstance(npi, str) else None),
+                date.fromisoformat(deadline),
+                float(amount),
+            )
         ingested_at = routed.get("ingested_at")
         if isinstance(ingested_at, int):
             latency = (int(str(routed["routed_at"])) - ingested_at) / 1000
