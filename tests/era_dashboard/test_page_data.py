@@ -120,6 +120,34 @@ def test_denial_rate_below_the_line_and_per_location_when_the_metric_has_one() -
     ]
 
 
+def test_denial_rate_per_location_from_the_denial_definition_s_counters() -> None:
+    samples = [
+        Sample(
+            "era_ingest_claims_adjudicated_total", (("location", "North"), ("payer", "1")), 40
+        ),
+        Sample(
+            "era_ingest_claims_adjudicated_total", (("location", "North"), ("payer", "2")), 10
+        ),
+        Sample(
+            "era_ingest_claims_denied_total",
+            (("location", "North"), ("payer", "1"), ("upstream_cause", "coding")),
+            3,
+        ),
+        Sample(
+            "era_ingest_claims_denied_total",
+            (("location", "North"), ("payer", "2"), ("upstream_cause", "none")),
+            2,
+        ),
+        Sample(
+            "era_ingest_claims_adjudicated_total", (("location", "South"), ("payer", "1")), 20
+        ),
+    ]
+    assert build(samples)["denials"]["locations"] == [
+        {"location": "North", "paid": 45, "denied": 5, "rate": 0.1, "above": True},
+        {"location": "South", "paid": 20, "denied": 0, "rate": 0.0, "above": False},
+    ]
+
+
 def test_ingest_files_dead_letters_lag_and_health() -> None:
     data = build(pipeline_samples())
     assert data["ingest"]["files"] == {"accepted": 1, "rejected": 1}

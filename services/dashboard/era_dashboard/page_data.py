@@ -23,6 +23,8 @@ FILES = "era_ingest_files_processed_total"
 SETS_REJECTED = "era_ingest_transaction_sets_rejected_total"
 WARNINGS = "era_ingest_warnings_total"
 CLAIMS = "era_ingest_claims_total"
+ADJUDICATED = "era_ingest_claims_adjudicated_total"  # per location (docs/observability.md)
+DENIED = "era_ingest_claims_denied_total"
 LAST_FILE = "era_ingest_last_file_timestamp_seconds"
 LAG = "era_consumer_lag_records"
 CO_PATIENT_BLOCKS = "era_router_co_patient_blocks_total"
@@ -116,7 +118,15 @@ def _rates(claims: Mapping[tuple[str, ...], float], dimension: str) -> list[dict
 def _denials(samples: Sequence[Sample]) -> dict[str, Any]:
     payers = _rates(sum_by(samples, CLAIMS, ("payer", "outcome")), "payer")
     locations: list[dict[str, Any]] = []
-    if has_label(samples, CLAIMS, "location"):
+    adjudicated = sum_by(samples, ADJUDICATED, ("location",))
+    if adjudicated:  # the denial definition's counts: "paid" are the claims not denied
+        denied = sum_by(samples, DENIED, ("location",))
+        claims: dict[tuple[str, ...], float] = {}
+        for (location,), count in adjudicated.items():
+            claims[(location, "denied")] = denied.get((location,), 0.0)
+            claims[(location, "paid")] = count - claims[(location, "denied")]
+        locations = _rates(claims, "location")
+    elif has_label(samples, CLAIMS, "location"):
         locations = _rates(sum_by(samples, CLAIMS, ("location", "outcome")), "location")
     return {"threshold": DENIAL_THRESHOLD, "payers": payers, "locations": locations}
 
