@@ -122,12 +122,8 @@ def test_denial_rate_below_the_line_and_per_location_when_the_metric_has_one() -
 
 def test_denial_rate_per_location_from_the_denial_definition_s_counters() -> None:
     samples = [
-        Sample(
-            "era_ingest_claims_adjudicated_total", (("location", "North"), ("payer", "1")), 40
-        ),
-        Sample(
-            "era_ingest_claims_adjudicated_total", (("location", "North"), ("payer", "2")), 10
-        ),
+        Sample("era_ingest_claims_adjudicated_total", (("location", "North"), ("payer", "1")), 40),
+        Sample("era_ingest_claims_adjudicated_total", (("location", "North"), ("payer", "2")), 10),
         Sample(
             "era_ingest_claims_denied_total",
             (("location", "North"), ("payer", "1"), ("upstream_cause", "coding")),
@@ -138,9 +134,7 @@ def test_denial_rate_per_location_from_the_denial_definition_s_counters() -> Non
             (("location", "North"), ("payer", "2"), ("upstream_cause", "none")),
             2,
         ),
-        Sample(
-            "era_ingest_claims_adjudicated_total", (("location", "South"), ("payer", "1")), 20
-        ),
+        Sample("era_ingest_claims_adjudicated_total", (("location", "South"), ("payer", "1")), 20),
     ]
     assert build(samples)["denials"]["locations"] == [
         {"location": "North", "paid": 45, "denied": 5, "rate": 0.1, "above": True},
