@@ -91,7 +91,7 @@ class DenialReport:
         return ("location", "payee_npi", *(d for d in self.by if d != "location"), *COUNTS)
 
     def rows(self, threshold: float) -> list[dict[str, object]]:
-        """One row per group: money as decimal strings, the rate rounded to 4 places;
+        """One row per group: money as decimal strings with cents, the rate rounded to 4 places;
         ``above_threshold`` compares the exact rate with ``threshold``."""
         limit = Decimal(str(threshold))
         causes = [d for d in ("carc", "upstream_cause") if d in self.by]
@@ -114,11 +114,21 @@ class DenialReport:
                     denied_claims=int(count),
                     denial_rate=float(round(rate, 4)),
                     above_threshold=rate > limit,
-                    denied_amount=str(amount),
-                    appealable_amount=str(appealable),
+                    denied_amount=money_text(amount),
+                    appealable_amount=money_text(appealable),
                 )
                 out.append(row)
         return sorted(out, key=lambda r: _order(r, causes))
+
+
+CENTS: Final = Decimal("0.01")
+
+
+def money_text(amount: Decimal) -> str:
+    """A sum of dollars as a decimal string with cents (``"1200.00"``); finer digits, which
+    X12 amounts may carry, are kept."""
+    cents = amount.quantize(CENTS)
+    return str(cents if cents == amount else amount)
 
 
 def _order(row: dict[str, object], causes: Sequence[str]) -> tuple[object, ...]:

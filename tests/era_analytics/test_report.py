@@ -82,8 +82,8 @@ def test_a_group_without_denials_shows_one_dash_row() -> None:
             "denied_claims": 0,
             "denial_rate": 0.0,
             "above_threshold": False,
-            "denied_amount": "0",
-            "appealable_amount": "0",
+            "denied_amount": "0.00",
+            "appealable_amount": "0.00",
         }
     ]
 

@@ -41,8 +41,8 @@ def test_by_location_in_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
             "denied_claims": 1,
             "denial_rate": 0.0769,
             "above_threshold": False,
-            "denied_amount": "500",
-            "appealable_amount": "500",
+            "denied_amount": "500.00",
+            "appealable_amount": "500.00",
         },
         {
             "location": "North Office",
@@ -51,8 +51,8 @@ def test_by_location_in_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
             "denied_claims": 4,
             "denial_rate": 0.5714,
             "above_threshold": True,
-            "denied_amount": "3400",
-            "appealable_amount": "3400",
+            "denied_amount": "3400.00",
+            "appealable_amount": "3400.00",
         },
         {
             "location": "South Office",
@@ -61,8 +61,8 @@ def test_by_location_in_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
             "denied_claims": 1,
             "denial_rate": 0.25,
             "above_threshold": True,
-            "denied_amount": "250",
-            "appealable_amount": "0",
+            "denied_amount": "250.00",
+            "appealable_amount": "0.00",
         },
     ]
 
