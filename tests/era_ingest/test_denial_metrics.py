@@ -79,3 +79,16 @@ def test_nothing_is_counted_before_the_commit() -> None:
     _tally()  # a tally that never commits (an aborted transaction)
     assert _samples(registry, "era_ingest_claims_adjudicated_total") == {}
     assert _samples(registry, "era_ingest_last_remittance_timestamp_seconds") == {}
+
+
+def test_a_bad_mapping_file_stops_ingest_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from era_ingest.service import publish_files
+
+    mapping = tmp_path / "locations.csv"
+    mapping.write_text("npi,name\n1111111111,North\n12345,South\n", encoding="utf-8")
+    monkeypatch.setenv("ERA_INGEST_LOCATIONS", str(mapping))
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")  # never reached
+    assert publish_files([DATA / "dental-north-south.835"]) == 2
+    assert f"{mapping}:3: column npi: expected 10 digits" in capsys.readouterr().err

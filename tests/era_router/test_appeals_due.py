@@ -101,3 +101,15 @@ def test_the_stage_counts_appeals_by_location(make_adjustment: Any) -> None:
         }
         stage(None, codec.encode(record))
     assert _due(registry) == {"North Office": (1.0, 40.0), "other": (1.0, 40.0)}
+
+
+def test_a_bad_mapping_file_stops_the_router_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from era_router.service import main
+
+    mapping = tmp_path / "locations.csv"
+    mapping.write_text("npi,name\n1111111111,North\n1111111111,South\n", encoding="utf-8")
+    monkeypatch.setenv("ERA_ROUTER_LOCATIONS", str(mapping))
+    assert main() == 2
+    assert f"{mapping}:3: NPI 1111111111 is already mapped on line 2" in capsys.readouterr().err
