@@ -21,7 +21,9 @@ from typing import Any
 from era_contract.topics import TopicNames
 from era_ingest.synth import generate
 from era_ingest.x12 import ParsedTransaction, parse_path
+from era_kafka.clients import Codecs
 from era_kafka.config import KafkaSettings
+from era_kafka.reader import read_topic
 from era_testing import era_command, read_records
 
 Expected = dict[str, tuple[str, Decimal]]  # event id -> (route, amount)
@@ -165,6 +167,7 @@ class Outcome:
     claims: tuple[int, int, int] = (0, 0, 0)  # expected, lost, doubled on era.claims
     remittances: tuple[int, int, int] = (0, 0, 0)  # the same on era.remittances
     unexpected: int = 0  # claims or remittances nobody expected
+    doubled_where: list[str] = field(default_factory=list)  # where each doubled event's copies are
 
     def summary(self) -> str:
         """``events= lost= duplicated= ...`` for the summary line."""
@@ -175,6 +178,7 @@ class Outcome:
             f" claims_duplicated={self.claims[2]} remittances={self.remittances[0]}"
             f" remittances_lost={self.remittances[1]}"
             f" remittances_duplicated={self.remittances[2]}"
+            + "".join(f"\n  doubled: {where}" for where in self.doubled_where)
         )
 
     def assert_exactly_once(self) -> None:
@@ -188,6 +192,26 @@ class Outcome:
         assert self.claims[1:] == (0, 0), self.summary()
         assert self.remittances[1:] == (0, 0), self.summary()
         assert self.unexpected == 0, self.summary()
+
+
+def locate(kafka: KafkaSettings, names: TopicNames, event_ids: set[str]) -> list[str]:
+    """For each of ``event_ids`` (at most 5): its copies on era.adjustments, the classified topic
+    and the route topics, as ``topic[partition]@offset (timestamp)``: the stage whose output
+    holds the first extra copy is the one that doubled it."""
+    found: dict[str, list[str]] = {event: [] for event in sorted(event_ids)[:5]}
+    topics = [names.adjustments, names.classified, *names.routes.values()]
+    codecs = Codecs()
+    for topic in topics:
+        codec = codecs.for_schema(names.schema_for(topic))
+        for record in read_topic(kafka, topic, idle_timeout=1.0):
+            if record.value is None:
+                continue
+            event = codec.decode(record.value).get("event_id")
+            if event in found:
+                found[event].append(
+                    f"{topic}[{record.partition}]@{record.offset} ({record.timestamp_ms})"
+                )
+    return [f"{event}: {', '.join(copies)}" for event, copies in found.items()]
 
 
 def routed_count(kafka: KafkaSettings, names: TopicNames) -> int:
@@ -233,7 +257,9 @@ def collect(
         claim_counts = (len(want_claims), *lost_and_doubled(want_claims, seen_claims))
         check_counts = (len(want_checks), *lost_and_doubled(want_checks, seen_checks))
         unexpected = len(set(seen_claims) - want_claims) + len(set(seen_checks) - want_checks)
+    doubled_ids = {event for event, count in seen.items() if count > 1}
     return Outcome(
+        doubled_where=locate(kafka, names, doubled_ids) if doubled_ids else [],
         claims=claim_counts,
         remittances=check_counts,
         unexpected=unexpected,
