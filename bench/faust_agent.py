@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from typing import Any
 
 import faust
@@ -23,12 +24,15 @@ import faust
 from era_classifier.metrics import ClassifierMetrics
 from era_classifier.service import build_stage as classifier_stage
 from era_classifier.settings import ClassifierSettings
+from era_contract.codec import AvroCodec
 from era_contract.topics import TopicNames
+from era_contract.vocabulary import DEAD_LETTER
 from era_kafka.config import KafkaSettings, TopicSettings
 from era_router.metrics import RouterMetrics
 from era_router.service import build_stage as router_stage
 from era_router.settings import RouterSettings
-from era_streams.deadletter import dead_letter_headers
+from era_streams.deadletter import record_headers, worker_dead_letter
+from era_streams.errors import dead_letter_reason
 from era_streams.faust_kafka import broker_urls, credentials
 from era_streams.host import run_app
 from era_streams.settings import WorkerSettings
@@ -67,6 +71,7 @@ def attach_stage(
     source = raw_topic(source_topic)
     dead_letters = raw_topic(dead_letter_topic)
     sinks: dict[str, Any] = {}
+    encode_dead_letter = AvroCodec(DEAD_LETTER).encode
 
     def sink(topic: str) -> Any:
         found = sinks.get(topic)
@@ -80,14 +85,20 @@ def attach_stage(
                 outputs = stage(event.key, event.value)
             except Exception as exc:  # dead-lettered, never dropped or fatal
                 message = event.message
-                headers = dead_letter_headers(
+                record = worker_dead_letter(
                     service=name,
+                    reason=dead_letter_reason(exc),
+                    error=exc,
                     topic=message.topic,
                     partition=message.partition,
                     offset=message.offset,
-                    error=exc,
+                    key=event.key,
+                    value=event.value,
+                    now_ms=int(time.time() * 1000),
                 )
-                await dead_letters.send(key=event.key, value=event.value, headers=headers)
+                await dead_letters.send(
+                    key=event.key, value=encode_dead_letter(record), headers=record_headers(record)
+                )
                 continue
             for topic, value in outputs:
                 await sink(topic).send(key=event.key, value=value)

@@ -10,6 +10,8 @@ import faust
 import pytest
 from faust_agent import attach_stage, make_app  # bench/, on pytest's pythonpath
 
+from era_contract.codec import AvroCodec
+from era_contract.vocabulary import DEAD_LETTER
 from era_kafka.config import KafkaSettings
 from era_streams.settings import WorkerSettings
 
@@ -66,11 +68,15 @@ async def test_outputs_are_sent_and_failures_dead_lettered(sent: list[dict[str, 
         await context.put("é".encode(), key=b"k2")
         await context.put(b"def", key=b"k3")
 
-    assert [(c["topic"], c["key"], c["value"]) for c in sent] == [
-        ("out.topic", b"k1", b"ABC"),
-        ("dlq.topic", b"k2", "é".encode()),
-        ("out.topic", b"k3", b"DEF"),
+    assert [(c["topic"], c["key"]) for c in sent] == [
+        ("out.topic", b"k1"),
+        ("dlq.topic", b"k2"),
+        ("out.topic", b"k3"),
     ]
+    assert (sent[0]["value"], sent[2]["value"]) == (b"ABC", b"DEF")
+    letter = AvroCodec(DEAD_LETTER).decode(sent[1]["value"])  # the one dead-letter shape
+    assert (letter["payload"], letter["source_key"]) == ("é".encode(), b"k2")
+    assert (letter["service"], letter["reason"]) == ("toy", "processing_error")
     headers = sent[1]["headers"]
     assert headers["era.dlt.exception.class"] == b"ValueError"
     assert headers["era.dlt.exception.message"] == b"expected ASCII text"
