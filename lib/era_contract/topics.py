@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from era_contract import vocabulary as v
 
 ROUTES = v.ROUTES  # the route names, for callers of this module
+STATE_RETENTION_DAYS = 548
+"""How long the classifier remembers a claim (about 18 months, the usual reversal horizon)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,21 @@ class TopicNames:
         return f"{self.prefix}.{v.INGEST_LEDGER_TOPIC}"
 
     @property
+    def classifier_changelog(self) -> str:
+        """The classifier's state (its claim index), compacted (internal to the classifier)."""
+        return f"{self.prefix}.{v.CLASSIFIER_CHANGELOG_TOPIC}"
+
+    @property
+    def classifier_lookup(self) -> str:
+        """The classifier's lookup hop, keyed ``<payer>|<reference>`` (internal)."""
+        return f"{self.prefix}.{v.CLASSIFIER_LOOKUP_TOPIC}"
+
+    @property
+    def internal(self) -> tuple[str, ...]:
+        """The topics a single service keeps for itself (no event contract of their own)."""
+        return (self.ingest_ledger, self.classifier_changelog, self.classifier_lookup)
+
+    @property
     def routes(self) -> dict[str, str]:
         """Route name → topic, for every route."""
         return {route: self.route(route) for route in ROUTES}
@@ -63,16 +80,27 @@ class TopicNames:
             self.classified,
             *self.routes.values(),
             self.deadletter,
-            self.ingest_ledger,
+            *self.internal,
         ]
 
-    def configs(self) -> dict[str, dict[str, str]]:
-        """Topic-level settings that differ from the broker's defaults."""
-        return {self.ingest_ledger: {"cleanup.policy": "compact"}}
+    def configs(
+        self, state_retention_days: int = STATE_RETENTION_DAYS
+    ) -> dict[str, dict[str, str]]:
+        """Topic-level settings that differ from the broker's defaults. The classifier's state
+        is compacted *and* deleted after ``state_retention_days`` without a write to a key
+        (the reversal horizon)."""
+        retention = str(state_retention_days * 86_400_000)
+        return {
+            self.ingest_ledger: {"cleanup.policy": "compact"},
+            self.classifier_changelog: {
+                "cleanup.policy": "compact,delete",
+                "retention.ms": retention,
+            },
+        }
 
     def schema_for(self, topic: str) -> str:
         """Full name of the Avro schema carried by ``topic``."""
-        if topic == self.adjustments:
+        if topic in (self.adjustments, self.classifier_lookup):
             return v.ADJUSTMENT
         if topic == self.claims:
             return v.CLAIM

@@ -55,6 +55,10 @@ CLAIMS_TOPIC = "claims"
 REMITTANCES_TOPIC = "remittances"
 DEADLETTER_TOPIC = "deadletter"
 INGEST_LEDGER_TOPIC = "ingest.files"
+CLASSIFIER_CHANGELOG_TOPIC = "classifier.claim-index-changelog"
+"""The classifier's claim index (links across files), compacted; partition p = era.adjustments p."""
+CLASSIFIER_LOOKUP_TOPIC = "classifier.claim-lookup"
+"""The classifier's repartition hop: PLB items and CLP07 index entries keyed payer|reference."""
 ROUTE_TOPIC_PREFIX = "route."
 
 

@@ -92,7 +92,7 @@ class Codecs:
         carried = [
             topic
             for topic in self.topic_names.all()
-            if topic != self.topic_names.ingest_ledger
+            if topic not in self.topic_names.internal
             and self.topic_names.schema_for(topic) == schema_name
         ]
         return AvroCodec(schema_name, registry=self.registry, policy=self.policy, topics=carried)

@@ -93,6 +93,8 @@ class TopicSettings(BaseSettings):
     prefix: str = "era"
     partitions: int = Field(default=4, ge=1)
     replication_factor: int = Field(default=1, ge=1)
+    state_retention_days: int = Field(default=548, ge=1)
+    """Retention of the classifier's claim index (``ERA_TOPIC_STATE_RETENTION_DAYS``)."""
 
 
 class SchemaRegistrySettings(BaseSettings):

@@ -62,10 +62,14 @@ class TransactionalStore:
     current record's writes.
 
     The loop calls :meth:`focus` with the record's input partition before the stage runs, so
-    the stage's :meth:`get` and :meth:`put` address that partition's state.
+    the stage's :meth:`get` and :meth:`put` address that partition's state. Keys starting with
+    one of ``watch`` are also kept aside per partition (:meth:`watched`), committed values only,
+    for gauges that must not scan the whole state.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, watch: tuple[bytes, ...] = ()) -> None:
+        self._watch = watch
+        self._watched: dict[int, dict[bytes, bytes]] = {}
         self._committed: dict[int, dict[bytes, bytes]] = {}
         self._transaction: dict[tuple[int, bytes], bytes | None] = {}
         self._record: dict[bytes, bytes | None] = {}
@@ -124,12 +128,19 @@ class TransactionalStore:
 
     def commit(self) -> None:
         """The transaction committed: its writes are the committed state now."""
+        watch = self._watch
         for (partition, key), value in self._transaction.items():
             state = self._committed.setdefault(partition, {})
             if value is None:
                 state.pop(key, None)
             else:
                 state[key] = value
+            if watch and key.startswith(watch):
+                watched = self._watched.setdefault(partition, {})
+                if value is None:
+                    watched.pop(key, None)
+                else:
+                    watched[key] = value
         self._transaction = {}
 
     def abort(self) -> None:
@@ -147,6 +158,8 @@ class TransactionalStore:
             else:
                 state[key] = value
         self._committed[partition] = state
+        if self._watch:
+            self._watched[partition] = {k: v for k, v in state.items() if k.startswith(self._watch)}
         if partition == self._partition:
             self._state = state
         return len(state)
@@ -154,10 +167,15 @@ class TransactionalStore:
     def forget(self, partition: int) -> None:
         """Drop ``partition``'s state (the partition was revoked or lost)."""
         self._committed.pop(partition, None)
+        self._watched.pop(partition, None)
         self._transaction = {k: v for k, v in self._transaction.items() if k[0] != partition}
         if partition == self._partition:
             self._partition = -1
             self._state = {}
+
+    def watched(self) -> list[tuple[bytes, bytes]]:
+        """The committed ``(key, value)`` pairs of the watched keys, every partition's."""
+        return [item for watched in self._watched.values() for item in watched.items()]
 
     def partitions(self) -> list[int]:
         """The partitions whose state is held."""

@@ -28,6 +28,14 @@ Crashes:
   records are consumed again from the committed offsets, at most ``MAX_PRODUCER_RENEWALS``
   times before a commit succeeds.
 
+Keyed state (``state``, :mod:`era_streams.changelog`): a stage's store writes are produced to
+the changelog partition of their input partition inside the batch's transaction, just before
+the offsets; a commit makes them the committed state, an abort rewinds the store with the
+consumer, and every assigned partition is restored from its changelog before its records are
+processed. A stage may also read more topics (``extra_stages``, co-partitioned with the source:
+the same partition count, the range assignor) and may give an output its own key
+(``(topic, value, key)``).
+
 Why not faust's own ``processing_guarantee="exactly_once"``: faust-streaming 0.15.3 puts each
 sent record into the transaction of its *destination* partition
 (``faust/transport/consumer.py``, ``TransactionManager.send``) while offsets commit in the
@@ -40,7 +48,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +57,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from era_contract.codec import AvroCodec
 from era_contract.vocabulary import DEAD_LETTER
 from era_kafka.retry import Backoff, WriteStall, call_with_backoff
+from era_streams.changelog import StateBinding
 from era_streams.deadletter import record_headers, worker_dead_letter
 from era_streams.errors import dead_letter_reason
 from era_streams.metrics import StreamMetrics
@@ -126,6 +135,8 @@ class TransactionalLoop:
         stall: WriteStall | None = None,
         backoff: Backoff | None = None,
         dead_letter_encoder: Callable[[dict[str, Any]], bytes] | None = None,
+        state: StateBinding | None = None,
+        extra_stages: Mapping[str, Stage] | None = None,
     ) -> None:
         self.name = name
         self.consumer_factory = consumer_factory
@@ -141,6 +152,8 @@ class TransactionalLoop:
         self.stall = stall or WriteStall(name)
         self.backoff = backoff or Backoff()
         self.encode_dead_letter = dead_letter_encoder or AvroCodec(DEAD_LETTER).encode
+        self.state_binding = state
+        self.stages: dict[str, Stage] = {**(extra_stages or {}), source_topic: stage}
         self._lag_due = 0.0
         self.state = LoopState()
         self._stop = threading.Event()
@@ -159,7 +172,7 @@ class TransactionalLoop:
         consumer = self.consumer_factory()
         self._producer, self._consumer = producer, consumer
         consumer.subscribe(
-            [self.source_topic],
+            [self.source_topic, *(t for t in self.stages if t != self.source_topic)],
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
@@ -206,6 +219,9 @@ class TransactionalLoop:
 
     def _process(self, messages: list[Message]) -> None:
         producer = self._producer
+        binding = self.state_binding
+        store = binding.store if binding is not None else None
+        stages, single = self.stages, len(self.stages) == 1
         for message in messages:
             error = message.error()
             if error is not None:
@@ -220,13 +236,25 @@ class TransactionalLoop:
                 self._in_transaction = True
                 self._transaction_started = time.monotonic()
             key = message.key()
+            stage = self.stage if single else stages[message.topic() or ""]
+            if store is not None:
+                partition = message.partition()
+                store.focus(partition if partition is not None else -1)
+                store.begin_record()
             try:
-                outputs = self.stage(key, message.value())
+                outputs = stage(key, message.value())
             except Exception as exc:  # every failure is dead-lettered, never dropped or fatal
+                if store is not None:
+                    store.discard_record()
                 self._dead_letter(message, exc)
                 continue
-            for topic, value in outputs:
-                self._produce(topic, value, key, None)
+            if store is not None:
+                store.end_record()
+            for output in outputs:
+                if len(output) == 2:
+                    self._produce(output[0], output[1], key, None)
+                else:
+                    self._produce(output[0], output[1], output[2], None)
             self.state.processed += 1
 
     def _produce(
@@ -235,10 +263,14 @@ class TransactionalLoop:
         value: bytes | None,
         key: bytes | None,
         headers: list[tuple[str, str | bytes | None]] | None,
+        partition: int = -1,
     ) -> None:
         while True:
             try:
-                self._producer.produce(topic, value, key, headers=headers)
+                if partition >= 0:
+                    self._producer.produce(topic, value, key, partition=partition)
+                else:
+                    self._producer.produce(topic, value, key, headers=headers)
                 return
             except BufferError:
                 self._producer.poll(0.05)
@@ -271,7 +303,10 @@ class TransactionalLoop:
     def _commit(self) -> None:
         consumer, producer = self._consumer, self._producer
         positions = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+        binding = self.state_binding
         try:
+            if binding is not None:
+                binding.flush(lambda t, v, k, p: self._produce(t, v, k, None, p))
             if positions:
                 metadata = consumer.consumer_group_metadata()
                 self._retry(
@@ -298,8 +333,12 @@ class TransactionalLoop:
         self._in_transaction = False
         self._renewals = 0
         self.state.transactions += 1
+        if binding is not None:
+            binding.store.commit()
 
     def _abort(self) -> None:
+        if self.state_binding is not None:
+            self.state_binding.store.abort()  # rewound with the consumer
         if not self._in_transaction:
             return
         self._in_transaction = False
@@ -337,6 +376,8 @@ class TransactionalLoop:
             MAX_PRODUCER_RENEWALS,
         )
         self._in_transaction = False
+        if self.state_binding is not None:
+            self.state_binding.store.abort()
         producer = self.producer_factory()
         self._producer = producer
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
@@ -367,6 +408,14 @@ class TransactionalLoop:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.state.assigned = self.state.assigned | {tp.partition for tp in partitions}
         log.info("%s assigned partitions %s", self.name, sorted(self.state.assigned))
+        binding = self.state_binding
+        if binding is not None and partitions:
+            # the committed offsets are stable (read_committed) once the previous owner's
+            # transaction is resolved; then its changelog writes are readable too
+            self._retry(
+                lambda: consumer.committed(partitions, timeout=CALL_TIMEOUT_SECONDS), "committed"
+            )
+            binding.restore(tp.partition for tp in partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._in_transaction:
@@ -380,6 +429,9 @@ class TransactionalLoop:
         self._forget(partitions)
 
     def _forget(self, partitions: list[TopicPartition]) -> None:
+        if self.state_binding is not None:
+            for partition in {tp.partition for tp in partitions}:
+                self.state_binding.store.forget(partition)
         if self.metrics is not None:
             for tp in partitions:
                 self.metrics.forget(tp.topic, tp.partition)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 
 import faust
 from prometheus_client import CollectorRegistry, Counter
@@ -14,11 +15,13 @@ from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs, consumer_config, producer_config
 from era_kafka.config import KafkaSettings, TopicSettings
 from era_kafka.retry import WriteStall
+from era_streams.changelog import StateBinding, kafka_changelog_reader
 from era_streams.errors import dead_letter_reason
 from era_streams.host import add_health_pages, host_job, make_app
 from era_streams.metrics import StreamMetrics
 from era_streams.settings import WorkerSettings
 from era_streams.stage import Stage
+from era_streams.state import TransactionalStore
 from era_streams.transactional import TransactionalLoop, client_factories
 
 # An orphaned transaction (a killed worker's) blocks read_committed readers of its output
@@ -36,8 +39,16 @@ def build_worker(
     dead_letters: Counter,
     web_host: str,
     web_port: int,
+    store: TransactionalStore | None = None,
+    changelog_topic: str | None = None,
+    extra_stages: Mapping[str, Stage] | None = None,
 ) -> faust.App:
-    """The hosted worker ``name``: ``stage`` over ``source_topic``, exactly once."""
+    """The hosted worker ``name``: ``stage`` over ``source_topic``, exactly once.
+
+    With a ``store`` its writes go to ``changelog_topic`` in the loop's transactions and each
+    assigned partition is restored from it (:mod:`era_streams.changelog`); ``extra_stages``
+    read more topics co-partitioned with the source (the consumer uses the range assignor).
+    """
     kafka, worker, topics = KafkaSettings(), WorkerSettings(), TopicSettings()
     names = TopicNames(topics.prefix)
     app_id = app_id or f"{names.prefix}-{name}"
@@ -47,15 +58,21 @@ def build_worker(
 
     instance = worker.instance_id or f"{socket.gethostname()}-{os.getpid()}"
     session_ms = int(worker.session_timeout_seconds * 1000)
+    group: dict[str, object] = {
+        "session.timeout.ms": session_ms,
+        "heartbeat.interval.ms": min(3000, session_ms // 3),
+    }
+    if extra_stages:
+        # partition p of every topic to the same member: co-partitioned state
+        group["partition.assignment.strategy"] = "range"
+    state = None
+    if store is not None:
+        if changelog_topic is None:
+            raise ValueError("a worker with a store needs its changelog topic")
+        reader = kafka_changelog_reader(consumer_config(kafka, group_id=f"{app_id}-restore"))
+        state = StateBinding(store, changelog_topic, reader)
     consumer_factory, producer_factory = client_factories(
-        consumer_config(
-            kafka,
-            group_id=app_id,
-            **{
-                "session.timeout.ms": session_ms,
-                "heartbeat.interval.ms": min(3000, session_ms // 3),
-            },
-        ),
+        consumer_config(kafka, group_id=app_id, **group),
         producer_config(
             kafka,
             transactional_id=f"{app_id}-{instance}",
@@ -75,6 +92,8 @@ def build_worker(
         metrics=StreamMetrics(registry, app_id),
         stall=WriteStall(name, registry),
         dead_letter_encoder=Codecs.from_env().dead_letter.encode,
+        state=state,
+        extra_stages=extra_stages,
     )
     app = make_app(app_id, web_host=web_host, web_port=web_port)
     host_job(app, loop)

@@ -97,16 +97,11 @@ def _event(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def test_a_reversal_found_by_clp07_under_another_clp01_and_amount_spellings() -> None:
+def test_a_reversal_under_the_same_clp01_amount_spellings_and_undone_once() -> None:
     linker = Linker(MemoryStore())
     assert linker.link(_event()).fields["reverses_event_id"] is None
     reversal = _event(
-        event_id="e1",
-        claim_id="C1-REV",
-        claim_status="22",
-        claim_event_id="claim-2",
-        amount="-50",
-        reversal=True,
+        event_id="e1", claim_status="22", claim_event_id="claim-2", amount="-50", reversal=True
     )
     links = linker.link(reversal)
     assert links.fields["reverses_event_id"] == "e0"
@@ -114,6 +109,27 @@ def test_a_reversal_found_by_clp07_under_another_clp01_and_amount_spellings() ->
     # undone once: a second reversal of the same original finds nothing left to undo
     again = linker.link({**reversal, "event_id": "e2", "claim_event_id": "claim-3"})
     assert again.flags == (ORIGINAL_NOT_SEEN,)
+    # a reversal under another CLP01 is not linked, even with the same CLP07 (it would be
+    # another partition's claim in a worker; explain decides the same)
+    linker.link(_event(event_id="e3", claim_event_id="claim-4"))
+    other = linker.link({**reversal, "event_id": "e4", "claim_id": "C2", "claim_event_id": "c5"})
+    assert other.flags == (ORIGINAL_NOT_SEEN,)
+
+
+def test_index_entries_go_to_the_directory_when_there_is_one() -> None:
+    sent: list[tuple[bytes, bytes]] = []
+    claims = Linker(MemoryStore(), directory=lambda key, value: sent.append((key, value)))
+    claims.link(_event())
+    claims.link(_event(event_id="e9"))  # the same claim: indexed once
+    assert [key for key, _ in sent] == [b"P1|ICN1"]
+    lookups = Linker(MemoryStore())  # another partition's store: the one of P1|ICN1
+    assert lookups.link(_plb("WO", "ICN1", "10")).fields["matched_claim_id"] is None
+    lookups.remember_index_entry(*sent[0])
+    links = lookups.link(_plb("WO", "ICN1", "10"))
+    assert (links.fields["matched_claim_id"], links.fields["matched_claim_event_id"]) == (
+        "C1",
+        "claim-1",
+    )
 
 
 def test_a_reversal_of_a_seen_claim_with_an_adjustment_the_original_lacks_is_flagged() -> None:

@@ -21,8 +21,20 @@ def test_default_topic_names_are_the_documented_ones() -> None:
         "era.route.predeterminations",
         "era.deadletter",
         "era.ingest.files",
+        "era.classifier.claim-index-changelog",
+        "era.classifier.claim-lookup",
     ]
-    assert TopicNames().configs() == {"era.ingest.files": {"cleanup.policy": "compact"}}
+    eighteen_months = str(548 * 24 * 3600 * 1000)
+    assert TopicNames().configs() == {
+        "era.ingest.files": {"cleanup.policy": "compact"},
+        "era.classifier.claim-index-changelog": {
+            "cleanup.policy": "compact,delete",
+            "retention.ms": eighteen_months,
+        },
+    }
+    assert TopicNames().configs(30)["era.classifier.claim-index-changelog"]["retention.ms"] == str(
+        30 * 86_400_000
+    )
 
 
 def test_claims_and_remittances_carry_their_schemas() -> None:

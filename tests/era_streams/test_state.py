@@ -113,3 +113,18 @@ def test_memory_store() -> None:
     store.put(b"a", None)
     store.put(b"a", None)
     assert store.get(b"a") is None and store.data == {}
+
+
+def test_watched_keys_are_kept_aside_committed_only() -> None:
+    store = TransactionalStore(watch=(b"fbt|",))
+    _record(store, 0, b"fbt|P1", b"10")
+    _record(store, 1, b"fbt|P1", b"5")
+    _record(store, 1, b"cl|x", b"{}")
+    assert store.watched() == []
+    store.commit()
+    assert sorted(store.watched()) == [(b"fbt|P1", b"10"), (b"fbt|P1", b"5")]
+    _record(store, 0, b"fbt|P1", None)
+    store.commit()
+    store.forget(1)
+    store.restore(2, [(b"fbt|P2", b"1"), (b"other", b"2")])
+    assert sorted(store.watched()) == [(b"fbt|P2", b"1")]

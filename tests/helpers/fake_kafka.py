@@ -103,6 +103,16 @@ class FakeBroker:
                 if r.state == "committed"
             ]
 
+    def committed_partition(self, topic: str, partition: int) -> list[tuple[bytes, bytes | None]]:
+        """(key, value) of the committed records of one partition, in log order (what a
+        read_committed reader of a changelog partition gets)."""
+        with self.lock:
+            return [
+                (r.key, r.value)
+                for r in self.logs[(topic, partition)]
+                if r.state == "committed" and r.key is not None
+            ]
+
     def group_offsets(self, group: str, topic: str) -> dict[int, int]:
         with self.lock:
             return {
@@ -154,7 +164,10 @@ class FakeProducer:
         self._check_fenced()
         assert self.open is not None, "produce outside a transaction"
         record = _Record(key, value, kwargs.get("headers"), "open")
-        self.broker.append(topic, self.broker.partition_for(topic, key), record)
+        partition = kwargs.get("partition", -1)
+        if partition < 0:
+            partition = self.broker.partition_for(topic, key)
+        self.broker.append(topic, partition, record)
         self.open.append(record)
 
     def poll(self, timeout: float = 0) -> int:

@@ -32,8 +32,8 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "era-samples"
 
 
 def event_topics(names: TopicNames) -> list[str]:
-    """Every topic that carries Avro events (all but ingest's internal JSON ledger)."""
-    return [topic for topic in names.all() if topic != names.ingest_ledger]
+    """Every topic that carries Avro events (all but the services' internal topics)."""
+    return [topic for topic in names.all() if topic not in names.internal]
 
 
 def _python_view(

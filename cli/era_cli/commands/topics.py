@@ -41,7 +41,7 @@ def run_create(args: argparse.Namespace) -> int:
             names.all(),
             partitions=args.partitions or settings.partitions,
             replication_factor=args.replication_factor or settings.replication_factor,
-            configs=names.configs(),
+            configs=names.configs(settings.state_retention_days),
         )
     except (TopicAdminError, KafkaException) as exc:
         print(f"era topics create: {exc}", file=sys.stderr)

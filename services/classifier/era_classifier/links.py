@@ -13,7 +13,10 @@ What the store holds (keys are ``kind|...`` bytes, values JSON):
   ``Claim`` event id (``c``), the original a reversal would undo (``o``), the original the last
   reversal undid, waiting for its correction (``r``), and the link of claim ``c`` (``l``), so
   every adjustment of one claim gets the same claim-level link;
-* ``c7|<payer>|<CLP07>`` — the CLP01 of the claim with that payer claim control number;
+* ``c7|<payer>|<CLP07>`` — the claim with that payer claim control number: its CLP01 (``id``)
+  and ``Claim`` event id (``e``). A PLB names a claim this way; in a worker the entry lives in
+  the partition of ``<payer>|<CLP07>`` (sent there through the lookup hop, ``directory``), not
+  in the claim's own;
 * ``ad|<claim event id>`` — the adjustments of an original (or correction) claim by line,
   group, code and amount: ``{"<line>|<group>|<carc>|<amount>": [event ids]}``;
 * ``fb|<payer>|<reference>`` and ``fbt|<payer>`` — an open forwarding balance (FB) and the
@@ -23,7 +26,7 @@ What the store holds (keys are ``kind|...`` bytes, values JSON):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -90,11 +93,21 @@ def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-class Linker:
-    """Links one adjustment at a time against what ``store`` remembers, and remembers it."""
+IndexSink = Callable[[bytes, bytes], None]
+"""Where ``c7`` index entries go: ``(key <payer>|<CLP07>, JSON {"c7": {"id", "e"}})``."""
 
-    def __init__(self, store: KeyValueStore) -> None:
+
+class Linker:
+    """Links one adjustment at a time against what ``store`` remembers, and remembers it.
+
+    ``directory`` receives the ``c7`` index entries (payer claim control number → claim) when
+    they belong to another partition than the claim's (the worker's lookup hop); without it they
+    are kept in ``store`` like everything else (``era explain``).
+    """
+
+    def __init__(self, store: KeyValueStore, directory: IndexSink | None = None) -> None:
         self.store = store
+        self.directory = directory
 
     # -- store helpers --------------------------------------------------------------------------
 
@@ -120,18 +133,11 @@ class Linker:
             return None
         return f"{adjustment.get('payer_id') or ''}|{reference}".encode()
 
-    def claim_index_entry(self, adjustment: Mapping[str, object]) -> tuple[bytes, bytes] | None:
-        """For the first adjustment of an original claim with a CLP07: the ``c7`` entry
-        (key, value) as it is written here, for a store that lives in another partition."""
-        payer = adjustment.get("payer_id") or ""
-        pcn, claim_id = _text(adjustment.get("payer_claim_id")), _text(adjustment.get("claim_id"))
-        if pcn is None or claim_id is None or adjustment.get("claim_status") == "22":
-            return None
-        return f"c7|{payer}|{pcn}".encode(), json.dumps(claim_id).encode()
-
     def remember_index_entry(self, key: bytes, value: bytes) -> None:
-        """Store a ``c7`` entry written for this store by :meth:`claim_index_entry`."""
-        self.store.put(key, value)
+        """Store an index entry sent to ``directory`` (key ``<payer>|<CLP07>``) in this
+        store (the one of the partition of that key)."""
+        entry = json.loads(value)["c7"]
+        self._save(b"c7|" + key, {"id": str(entry["id"]), "e": str(entry["e"])})
 
     def link(self, adjustment: Mapping[str, object]) -> Links:
         """The links of ``adjustment`` (and remember it for the adjustments to come)."""
@@ -181,32 +187,28 @@ class Linker:
     ) -> dict[str, Any]:
         """Register the first adjustment's claim and decide its claim-level link."""
         own_key = f"cl|{payer}|{claim_id}".encode()
-        pcn = _text(adjustment.get("payer_claim_id"))
         previous = self._load(own_key) or {}
         if reversal:
-            original_key = own_key
-            original = previous
-            if pcn is not None:
-                other = self._load(f"c7|{payer}|{pcn}".encode())
-                if isinstance(other, str) and other != claim_id:
-                    original_key = f"cl|{payer}|{other}".encode()
-                    original = self._load(original_key) or {}
-            undone = original.get("o")
-            if undone:
-                link: list[str] = ["rev", undone]
-                if original_key != own_key:
-                    self._save(original_key, {**original, "o": None, "r": undone})
-            else:
-                link = ["nos"]
+            # the original is the claim last paid under the same payer and CLP01 (the partition
+            # key, so the lookup never leaves the partition)
+            undone = previous.get("o")
+            link = ["rev", undone] if undone else ["nos"]
             entry = {"id": claim_id, "c": claim_event, "o": None, "r": undone, "l": link}
         else:
             corrected = previous.get("r")
             link_cor = ["cor", corrected] if corrected else None
             entry = {"id": claim_id, "c": claim_event, "o": claim_event, "r": None, "l": link_cor}
+            pcn = _text(adjustment.get("payer_claim_id"))
             if pcn is not None:
-                self._save(f"c7|{payer}|{pcn}".encode(), claim_id)
+                self._index(f"{payer}|{pcn}".encode(), {"id": claim_id, "e": claim_event})
         self._save(own_key, entry)
         return entry
+
+    def _index(self, key: bytes, entry: dict[str, str]) -> None:
+        if self.directory is None:
+            self._save(b"c7|" + key, entry)
+        else:
+            self.directory(key, json.dumps({"c7": entry}, separators=(",", ":")).encode())
 
     @staticmethod
     def _adjustment_key(adjustment: Mapping[str, object], amount: Decimal) -> str:
@@ -260,13 +262,14 @@ class Linker:
         amount = _amount(adjustment.get("amount"))
         if amount is not None:
             self._forwarding(payer, reference, code, amount)
-        claim_id = self._load(f"c7|{payer}|{reference}".encode())
-        if not isinstance(claim_id, str):
-            claim_id = reference
-        entry = self._load(f"cl|{payer}|{claim_id}".encode())
-        if not entry:
-            return NO_LINKS
-        claim_event = entry.get("o") or entry.get("r") or entry.get("c")
+        indexed = self._load(f"c7|{payer}|{reference}".encode())
+        if isinstance(indexed, dict):  # named by CLP07: exactly the claim with that number
+            claim_id, claim_event = str(indexed["id"]), indexed["e"]
+        else:  # named by CLP01: the claim last paid under it
+            entry = self._load(f"cl|{payer}|{reference}".encode())
+            if not entry:
+                return NO_LINKS
+            claim_id, claim_event = reference, entry.get("o") or entry.get("r") or entry.get("c")
         return Links(
             {**_NO_LINKS, "matched_claim_id": claim_id, "matched_claim_event_id": claim_event},
             note=f"Its reference names claim {claim_id}, seen before.",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+
 from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from era_streams.metrics import dead_letter_counter
 
@@ -42,6 +47,14 @@ class ClassifierMetrics:
             ["reading"],
             registry=registry,
         )
+        self.links = Counter(
+            "era_classifier_links_total",
+            "Links made to what was seen before, by kind: reversal (a reversal adjustment names "
+            "its original), original_not_seen, correction, plb_matched (a PLB item names its "
+            "claim).",
+            ["kind"],
+            registry=registry,
+        )
         self.dead_letters = dead_letter_counter(registry)
         self._children: dict[tuple[str, str, str, str, str, bool, str], tuple[Counter, ...]] = {}
 
@@ -71,3 +84,30 @@ class ClassifierMetrics:
             self._children[key] = children
         for child in children:
             child.inc()
+
+
+class ForwardingBalances(Collector):
+    """``era_classifier_forwarding_balance_open{payer}``: the open forwarding balance (PLB FB not
+    yet taken back) per payer in the state this process holds (committed only; sum over the
+    classifier processes for the whole)."""
+
+    def __init__(self, balances: Callable[[], dict[str, Decimal]]) -> None:
+        self.balances = balances
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """One sample per payer with an open balance."""
+        family = GaugeMetricFamily(
+            "era_classifier_forwarding_balance_open",
+            "Open forwarding balance (PLB FB not yet taken back by an FB, WO or 72 with its "
+            "reference), dollars, per payer id, in the partitions this classifier holds.",
+            labels=["payer"],
+        )
+        for payer, amount in sorted(self.balances().items()):
+            family.add_metric([payer or "unknown"], float(amount))
+        yield family
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        """The family without samples (registration must not read the state)."""
+        yield GaugeMetricFamily(
+            "era_classifier_forwarding_balance_open", "Open forwarding balance", labels=["payer"]
+        )

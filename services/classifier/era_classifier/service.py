@@ -12,7 +12,8 @@ from prometheus_client import CollectorRegistry
 from era_classifier.classification import Classifier
 from era_classifier.fee_schedule import FeeScheduleError, load_fee_schedule
 from era_classifier.kb import KnowledgeBaseError, load_knowledge_base
-from era_classifier.metrics import ClassifierMetrics
+from era_classifier.links import FORWARDING_TOTAL_PREFIX, Linker, forwarding_balances
+from era_classifier.metrics import ClassifierMetrics, ForwardingBalances
 from era_classifier.overrides import OverrideError, load_overrides
 from era_classifier.settings import ClassifierSettings
 from era_classifier.stage import ClassifierStage
@@ -20,6 +21,7 @@ from era_contract.topics import TopicNames
 from era_kafka.clients import Codecs
 from era_kafka.config import TopicSettings
 from era_streams.host import run_app
+from era_streams.state import TransactionalStore
 from era_streams.worker import build_worker
 
 SERVICE = "classifier"
@@ -39,8 +41,13 @@ def build_classifier(settings: ClassifierSettings) -> Classifier:
     )
 
 
-def build_stage(settings: ClassifierSettings, metrics: ClassifierMetrics | None) -> ClassifierStage:
-    """The classifier stage for the configured topics and wire codecs."""
+def build_stage(
+    settings: ClassifierSettings,
+    metrics: ClassifierMetrics | None,
+    store: TransactionalStore | None = None,
+) -> ClassifierStage:
+    """The classifier stage for the configured topics and wire codecs; with a ``store`` it
+    links across files (its claim index in ``store``, PLB lookups through the lookup topic)."""
     names = TopicNames(TopicSettings().prefix)
     codecs = Codecs.from_env()
     return ClassifierStage(
@@ -49,6 +56,8 @@ def build_stage(settings: ClassifierSettings, metrics: ClassifierMetrics | None)
         encoder=codecs.classified,
         output_topic=names.classified,
         metrics=metrics,
+        linker=Linker(store) if store is not None else None,
+        lookup_topic=names.classifier_lookup if store is not None else None,
     )
 
 
@@ -57,15 +66,23 @@ def build_app(registry: CollectorRegistry | None = None) -> faust.App:
     settings = ClassifierSettings()
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry)
+    names = TopicNames(TopicSettings().prefix)
+    store = TransactionalStore(watch=(FORWARDING_TOTAL_PREFIX,)) if settings.links else None
+    stage = build_stage(settings, metrics, store)
+    if store is not None:
+        registry.register(ForwardingBalances(lambda: forwarding_balances(store.watched())))
     return build_worker(
         name=SERVICE,
         app_id=settings.app_id,
-        source_topic=TopicNames(TopicSettings().prefix).adjustments,
-        stage=build_stage(settings, metrics),
+        source_topic=names.adjustments,
+        stage=stage,
         registry=registry,
         dead_letters=metrics.dead_letters,
         web_host=settings.metrics_host,
         web_port=settings.metrics_port,
+        store=store,
+        changelog_topic=names.classifier_changelog,
+        extra_stages={names.classifier_lookup: stage.lookup} if store is not None else None,
     )
 
 

@@ -20,5 +20,10 @@ class ClassifierSettings(BaseSettings):
     rules: Path | None = Field(default=None, description="deployment overrides (docs/rules.md)")
     underpayment_tolerance: Decimal = Field(default=Decimal(0), ge=0)
     app_id: str | None = Field(default=None, description="faust app id / consumer group")
+    links: bool = Field(
+        default=True,
+        description="link across files (a claim index in era.classifier.claim-index-changelog, "
+        "PLB lookups through era.classifier.claim-lookup); false: link fields stay null",
+    )
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8002
