@@ -14,13 +14,10 @@ import contextlib
 import io
 import os
 import shutil
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from pipeline_inputs import BENCH, throughput_files  # noqa: E402
-from pipeline_procs import free_port, local_kafka_module  # noqa: E402
-from pipeline_scenarios import Bench, Throughput, throughput  # noqa: E402
+from pipeline_inputs import BENCH, throughput_files
+from pipeline_procs import free_port, local_kafka_module
+from pipeline_scenarios import Bench, Throughput, throughput
 
 
 def main(argv: list[str] | None = None) -> int:
