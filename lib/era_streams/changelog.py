@@ -69,7 +69,7 @@ def _read_to_end(
     records: list[tuple[bytes, bytes | None]] = []
     deadline = time.monotonic() + RESTORE_TIMEOUT_SECONDS
     while True:
-        for message in consumer.consume(1000, timeout=0.5):
+        for message in consumer.consume(1000, timeout=0.05):
             error = message.error()
             if error is None:
                 key = message.key()
