@@ -23,6 +23,7 @@ from .validation import (
     add,
     decimal,
     iso_date,
+    known_date,
     transaction_balance_error,
 )
 
@@ -141,14 +142,14 @@ class Remittance(ClaimLoops):
         line = self.line
         if line is not None:
             if qualifier == "472":
-                line.date = self.date(segment_no, el[2], "DTM02")
+                line.date = known_date(el[2]) or self.date(segment_no, el[2], "DTM02")
             elif qualifier == "150":
-                line.date_150 = self.date(segment_no, el[2], "DTM02")
+                line.date_150 = known_date(el[2]) or self.date(segment_no, el[2], "DTM02")
             elif qualifier == "151":
-                line.date_151 = self.date(segment_no, el[2], "DTM02")
+                line.date_151 = known_date(el[2]) or self.date(segment_no, el[2], "DTM02")
         elif self.claim is not None:
             if qualifier == "232":
-                self.claim.date = self.date(segment_no, el[2], "DTM02")
+                self.claim.date = known_date(el[2]) or self.date(segment_no, el[2], "DTM02")
             elif qualifier == "233":
                 claim_extra(self.claim).statement_to = self.date(segment_no, el[2], "DTM02")
             elif qualifier == "050":

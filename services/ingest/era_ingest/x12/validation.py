@@ -27,13 +27,17 @@ _NUMBER_CHARS = "0123456789.-+"
 # against ~945 ns. The claim and line handlers (CLP, CAS, SVC, AMT: ~680k amounts on the
 # 200k-adjustment benchmark file, ~70% of them remembered) call ``known(text) or decimal(text,
 # element)``, which skips the function call on a hit: ~5% of `era parse` CPU (py-spy, same
-# run). A zero is falsy and simply takes the call.
+# run). A zero is falsy and simply takes the call. The DTM handler does the same with dates
+# (``known_date``): a date seen before is its ISO text, else (new, or not a date) the call.
 _DATES: dict[str, str | None] = {}
 DECIMALS: dict[str, Decimal] = {}
 """Validated numeric element text to its exact value (bounded memo)."""
 known = DECIMALS.get
 """``known(text)``: the memoised ``Decimal`` of ``text`` when it was validated before, else
 ``None`` (then call :func:`decimal`, which validates it and names the element on error)."""
+known_date = _DATES.get
+"""``known_date(text)``: the ISO date of ``text`` when it was converted before, else ``None``
+(then call :func:`iso_date`; also ``None`` for a remembered non-date, which the call warns of)."""
 _DECIMAL_CACHE_LIMIT = 1 << 14
 _DATE_CACHE_LIMIT = 4096
 
