@@ -84,6 +84,16 @@ _NOT_RENEWABLE = frozenset(
 )
 
 
+def _describe(consumer: Consumer, topic: str) -> Callable[[], Any]:
+    """``() -> topic metadata or None`` of ``topic``, for :meth:`TransactionalLoop._retry`."""
+    return lambda: consumer.list_topics(topic, timeout=CALL_TIMEOUT_SECONDS).topics.get(topic)
+
+
+class CopartitionError(ValueError):
+    """An input or changelog topic of a stateful loop is missing or has another partition
+    count than the source topic: a deployment error, reported at start."""
+
+
 @dataclass(slots=True)
 class LoopState:
     """What the loop reports to health checks and metrics (read from other threads)."""
@@ -166,19 +176,22 @@ class TransactionalLoop:
         self._stop.set()
 
     def run(self) -> None:
-        """Process until :meth:`stop`; raises on a fatal Kafka error (after aborting)."""
+        """Process until :meth:`stop`; raises on a fatal Kafka error (after aborting), and
+        :class:`CopartitionError` before consuming when the topics of a stateful loop do not
+        share the source topic's partition count."""
         producer = self.producer_factory()
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
         consumer = self.consumer_factory()
         self._producer, self._consumer = producer, consumer
-        consumer.subscribe(
-            [self.source_topic, *(t for t in self.stages if t != self.source_topic)],
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
-        )
         self.state.running = True
         try:
+            self._check_copartitioned(consumer)
+            consumer.subscribe(
+                [self.source_topic, *(t for t in self.stages if t != self.source_topic)],
+                on_assign=self._on_assign,
+                on_revoke=self._on_revoke,
+                on_lost=self._on_lost,
+            )
             while not self._stop.is_set():
                 if self._in_transaction:
                     messages = consumer.consume(self.batch_size, timeout=CAUGHT_UP_POLL_SECONDS)
@@ -204,6 +217,33 @@ class TransactionalLoop:
             consumer.close()
             self._producer.flush(10)
             self.state.stopped.set()
+
+    def _check_copartitioned(self, consumer: Consumer) -> None:
+        """The extra input topics and the changelog must have the source topic's partition
+        count (partition ``p`` of each belongs with partition ``p`` of the source): a topic a
+        broker auto-created with one partition would split a claim's state from its records.
+        Raises :class:`CopartitionError` before anything is consumed."""
+        topics = [t for t in self.stages if t != self.source_topic]
+        if self.state_binding is not None:
+            topics.append(self.state_binding.topic)
+        if not topics:
+            return
+        counts: dict[str, int] = {}
+        for topic in [self.source_topic, *topics]:
+            described = self._retry(_describe(consumer, topic), "list_topics")
+            if described is None or described.error is not None or not described.partitions:
+                raise CopartitionError(
+                    f"{self.name}: topic {topic} does not exist (expected with the partition"
+                    f" count of {self.source_topic}; `era topics create` makes it)"
+                )
+            counts[topic] = len(described.partitions)
+        wrong = {t: n for t, n in counts.items() if n != counts[self.source_topic]}
+        if wrong:
+            found = ", ".join(f"{t} has {n}" for t, n in sorted(wrong.items()))
+            raise CopartitionError(
+                f"{self.name}: expected every topic with {self.source_topic}'s"
+                f" {counts[self.source_topic]} partitions (co-partitioned state); {found}"
+            )
 
     def _retry(self, operation: Callable[[], Any], what: str) -> Any:
         """``operation`` retried with backoff while the cluster cannot take writes (given up

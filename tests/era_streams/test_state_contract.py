@@ -25,7 +25,7 @@ from era_kafka.config import KafkaSettings
 from era_kafka.reader import read_topic
 from era_streams.changelog import ChangelogReader, StateBinding, kafka_changelog_reader
 from era_streams.state import TransactionalStore
-from era_streams.transactional import TransactionalLoop
+from era_streams.transactional import CopartitionError, TransactionalLoop
 from era_testing import wait_for
 from fake_kafka import FakeBroker
 
@@ -69,6 +69,7 @@ class Env:
     producer: Callable[[str], Any]
     reader: ChangelogReader
     read: Callable[[str], list[bytes]]
+    create: Callable[[str, int], None] = lambda topic, partitions: None
 
 
 @pytest.fixture(
@@ -97,6 +98,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
             broker.producer,
             broker.committed_partition,
             lambda topic: [v for _, v, _ in broker.committed_values(topic) if v is not None],
+            broker.create_topic,
         )
         return
     kafka: KafkaSettings = request.getfixturevalue("kafka_settings")
@@ -133,10 +135,27 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
         return [r.value for r in read_topic(kafka, topic, idle_timeout=1.0) if r.value]
 
     reader = kafka_changelog_reader(consumer_config(kafka, group_id=f"{group}-restore"))
+    created: list[str] = []
+
+    def create(topic: str, partitions: int) -> None:
+        ensure_topics(admin, [topic], partitions=partitions, replication_factor=1)
+        created.append(topic)
+
     yield Env(
-        "kafka", source, out, dead, changelog, group, publish, consumer, producer, reader, read
+        "kafka",
+        source,
+        out,
+        dead,
+        changelog,
+        group,
+        publish,
+        consumer,
+        producer,
+        reader,
+        read,
+        create,
     )
-    delete_topics(admin, [source, out, dead, changelog])
+    delete_topics(admin, [source, out, dead, changelog, *created])
 
 
 @dataclass
@@ -310,3 +329,23 @@ def test_a_dead_lettered_record_leaves_no_state(env: Env) -> None:
     assert outputs(env) == want
     assert len(env.read(env.dead)) == 1
     assert not running.errors
+
+
+def test_a_changelog_with_another_partition_count_stops_the_loop_at_start(env: Env) -> None:
+    # a broker that auto-created the changelog (one partition) would split state from records
+    odd = f"{env.changelog}-odd"
+    env.create(odd, PARTITIONS + 1)
+    publish(env, 1)
+    store = TransactionalStore()
+    loop = TransactionalLoop(
+        name="state-contract",
+        consumer_factory=env.consumer,
+        producer_factory=lambda: env.producer(f"{env.group}-odd"),
+        source_topic=env.source,
+        dead_letter_topic=env.dead,
+        stage=Counting(store, env.out),
+        state=StateBinding(store, odd, env.reader),
+    )
+    with pytest.raises(CopartitionError, match=f"{odd} has {PARTITIONS + 1}"):
+        loop.run()
+    assert outputs(env) == Counter(), "nothing was processed"

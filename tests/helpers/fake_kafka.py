@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
@@ -301,6 +302,18 @@ class FakeConsumer:
 
     def get_watermark_offsets(self, tp: TopicPartition, **kwargs: Any) -> tuple[int, int]:
         return 0, len(self.broker.logs[(tp.topic, tp.partition)])
+
+    def list_topics(self, topic: str | None = None, timeout: float = -1) -> SimpleNamespace:
+        """Metadata as confluent-kafka's: ``.topics[name].partitions`` and ``.error``."""
+        known = self.broker.partitions
+        names = [topic] if topic is not None else list(known)
+        return SimpleNamespace(
+            topics={
+                name: SimpleNamespace(partitions=dict.fromkeys(range(known[name])), error=None)
+                for name in names
+                if name in known
+            }
+        )
 
     def close(self) -> None:
         self.closed = True
