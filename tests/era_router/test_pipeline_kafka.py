@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,20 @@ def _route_of_each_event(
     return routes, seen
 
 
+def _routes_once_complete(
+    kafka: KafkaSettings, names: TopicNames, expected: int, timeout: float = 120
+) -> tuple[dict[str, str], Counter[str]]:
+    """:func:`_route_of_each_event` once ``expected`` distinct events are on the route topics,
+    or when ``timeout`` runs out. (``committed_count`` reaching ``expected`` is only an upper
+    bound: transaction markers count there too, so records may still be in flight then.)"""
+    deadline = time.monotonic() + timeout
+    routes, seen = _route_of_each_event(kafka, names)
+    while len(seen) < expected and time.monotonic() < deadline:
+        time.sleep(1)
+        routes, seen = _route_of_each_event(kafka, names)
+    return routes, seen
+
+
 def test_every_sample_adjustment_reaches_the_route_explain_predicts_exactly_once(
     kafka_settings: KafkaSettings,
     topic_names: TopicNames,
@@ -65,7 +80,7 @@ def test_every_sample_adjustment_reaches_the_route_explain_predicts_exactly_once
         120,
         "every adjustment to be routed",
     )
-    routes, seen = _route_of_each_event(kafka_settings, topic_names)
+    routes, seen = _routes_once_complete(kafka_settings, topic_names, len(predicted))
     assert max(seen.values()) == 1, "an adjustment reached a route topic twice"
     assert routes == predicted
 
@@ -102,7 +117,7 @@ def test_two_routers_and_a_killed_classifier_still_give_exactly_one_copy(
         240,
         "every adjustment to be routed",
     )
-    routes, seen = _route_of_each_event(kafka_settings, topic_names)
+    routes, seen = _routes_once_complete(kafka_settings, topic_names, len(predicted))
     assert sum(seen.values()) == len(predicted), "lost or doubled adjustments"
     assert max(seen.values()) == 1
     assert routes == predicted
