@@ -34,7 +34,7 @@ from era_router.settings import RouterSettings
 from era_streams.deadletter import record_headers, worker_dead_letter
 from era_streams.errors import dead_letter_reason
 from era_streams.faust_kafka import broker_urls, credentials
-from era_streams.host import run_app
+from era_streams.host import faust_datadir, run_app
 from era_streams.settings import WorkerSettings
 from era_streams.stage import Stage
 
@@ -55,6 +55,7 @@ def make_app(app_id: str, *, kafka: KafkaSettings, worker: WorkerSettings, parti
         topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         store="memory://",
+        datadir=faust_datadir(app_id),
         web_enabled=False,
         producer_acks=-1,
     )

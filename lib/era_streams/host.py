@@ -14,7 +14,9 @@ import asyncio
 import logging
 import os
 import signal
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import faust
@@ -41,11 +43,20 @@ class Job(Protocol):
         """Ask :meth:`run` to finish what it holds and return (called from another thread)."""
 
 
+def faust_datadir(app_id: str) -> Path:
+    """Where faust keeps an app's data directory: under the temp dir, never the working
+    directory (faust makes ``<id>-data/`` even for memory stores, and nothing is kept there)."""
+    path = Path(tempfile.gettempdir()) / "era-faust" / app_id
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def make_app(app_id: str, *, web_host: str, web_port: int) -> faust.App:
     """A faust app that hosts a job: web views on ``web_host:web_port`` (0: none), no Kafka."""
     app = faust.App(
         app_id,
         store="memory://",
+        datadir=faust_datadir(app_id),
         web_enabled=web_port != 0,
         web_bind=web_host,
         web_port=web_port or 6066,

@@ -95,6 +95,7 @@ def test_views_readiness_and_a_clean_stop_on_sigterm(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
         assert (tmp_path / "stopped").read_text() == "yes", "the job was asked to stop"
+        assert not list(tmp_path.glob("*-data")), "faust's data directory is not in the cwd"
     finally:
         if process.poll() is None:
             process.kill()
