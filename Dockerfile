@@ -16,13 +16,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /opt/era
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY lib/ lib/
 COPY cli/ cli/
 COPY services/ services/
 COPY schemas/ schemas/
-RUN pip install . \
-    && rm -rf build \
+# The parser's compiled helpers (era_ingest/x12/_speedups.c) need a C compiler and OpenSSL's
+# header at build time only: installed and purged in this one layer (their versions never reach
+# the image, hence no pins).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev \
+    && pip install . \
+    && python -c "from era_ingest.x12 import speedups; assert speedups.COMPILED" \
+    && apt-get purge -y --auto-remove gcc libc6-dev libssl-dev \
+    && rm -rf /var/lib/apt/lists/* build \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/era --shell /usr/sbin/nologin era \
     && mkdir -p /var/lib/era/inbox \
     && chown -R 10001:10001 /var/lib/era
@@ -34,7 +42,7 @@ ENV ERA_INGEST_METRICS_HOST=0.0.0.0 \
     ERA_CLASSIFIER_METRICS_HOST=0.0.0.0 \
     ERA_ROUTER_METRICS_HOST=0.0.0.0
 
-# faust keeps its <app id>-data directory in the working directory: writable, owned by era.
+# The working directory: writable, owned by era (faust's data directory goes under /tmp).
 WORKDIR /var/lib/era
 USER 10001:10001
 VOLUME ["/var/lib/era/inbox"]

@@ -44,6 +44,12 @@ if [[ $mode == test ]]; then
   need npm npm
 fi
 
+if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
+  # optional: `pip install` builds the parser's compiled helpers with it (and OpenSSL's
+  # header, libssl-dev, when there); without it the parser runs their Python versions
+  echo "prerequisites: note: no C compiler (gcc): the parser will run without its compiled helpers (slower)" >&2
+fi
+
 go_missing=0
 if [[ $mode == test ]] && ! command -v "${GO:-go}" >/dev/null 2>&1; then
   go_missing=1

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from hashlib import sha256
 
 from .levels import LEVEL_FIELDS, MODIFIERS, RARCS, Level, claim_levels
 from .loops import Adjustment, CasItem, Claim
+from .speedups import finish_ids, provisional_ids
 from .validation import ZERO, add, subtract
 
 ID_SEPARATOR = "\x1f"
@@ -78,35 +78,20 @@ class CompactAdjustments:
         re-sent identical set gives the same ids (and fingerprint), a set that reuses control
         numbers with any other content gives all new ids, never a mix.
         """
-        ids: list[str] = []
-        append = ids.append
+        buffer = bytearray()
         offset = st_segment_no - 1
-        # "\x1f" is ID_SEPARATOR, written out: the loops below run once per adjustment
         for _, source in self.records:
             if isinstance(source, Claim):
                 fields = source.fields
                 content = f"{fields['claim_id'] or ''}\x1f{fields['payer_claim_id'] or ''}\x1f"
-                for segment_no, index, group, reason, amount, _ in source.cas:
-                    key = (
-                        f"{id_prefix}{segment_no - offset}\x1f{index}\x1f"
-                        f"{content}{group}\x1f{reason}\x1f{amount}"
-                    )
-                    append(sha256(key.encode()).hexdigest()[:32])
+                if source.cas:
+                    provisional_ids(buffer, id_prefix, offset, content, source.cas, False)
                 for line in source.lines:
-                    for segment_no, index, group, reason, amount, _ in line.cas:
-                        key = (
-                            f"{id_prefix}{segment_no - offset}\x1f{index}\x1f"
-                            f"{content}{group}\x1f{reason}\x1f{amount}"
-                        )
-                        append(sha256(key.encode()).hexdigest()[:32])
+                    if line.cas:
+                        provisional_ids(buffer, id_prefix, offset, content, line.cas, False)
             else:
-                for segment_no, index, reason, amount, *_ in source:
-                    key = f"{id_prefix}{segment_no - offset}\x1f{index}\x1f{reason}\x1f{amount}"
-                    append(sha256(key.encode()).hexdigest()[:32])
-        fingerprint = sha256(f"{id_prefix}{''.join(ids)}".encode()).hexdigest()[:32]
-        self.event_ids = [
-            sha256(f"{fingerprint}{provisional}".encode()).hexdigest()[:32] for provisional in ids
-        ]
+                provisional_ids(buffer, id_prefix, offset, "", source, True)
+        fingerprint, self.event_ids = finish_ids(id_prefix, buffer)
         return fingerprint
 
     def dicts(self) -> list[Adjustment]:

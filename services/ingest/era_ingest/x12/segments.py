@@ -42,6 +42,7 @@ from .headers import (
 
 __all__ = ["CHUNK_SIZE", "MAX_SEGMENT_CHARS", "Delimiters", "HeaderError", "SegmentReader"]
 from .problems import HEADER_TEXT, IO, LINE_WRAPPED, PADDING, Problem, X12Error
+from .speedups import split_segments
 from .startup import BinaryIO
 
 CHUNK_SIZE = 1 << 16
@@ -388,11 +389,7 @@ class SegmentReader:
             if "\x00" in block or "\x1a" in block:
                 before = _segments_before_padding(block, terminator)
                 self._note_padding(self.segment_count + 1 + before)
-            parts = [
-                segment.split(element)
-                for raw in block.split(terminator)
-                if (segment := raw.strip(strip))
-            ]
+            parts = split_segments(block, terminator, element, strip)
             if parts:
                 first = self.segment_count + 1
                 self.segment_count += len(parts)

@@ -16,10 +16,10 @@ the set and its content (a claim: CLP01, CLP07, CLP03, CLP04; the set: BPR02 and
 from __future__ import annotations
 
 from decimal import Decimal
-from hashlib import sha256
 
 from .adjustments import CompactAdjustments, Header, PlbItem
 from .loops import Adjustment, Claim, ServiceLine
+from .speedups import hash32
 
 PlbSegment = tuple[str, str | None, list[PlbItem]]
 """One PLB segment: PLB01 (provider id), PLB02 as an ISO date, its adjustment pairs."""
@@ -52,10 +52,6 @@ class Payment:
         self.production_date: str | None = None  # DTM*405
         self.payer_n1_id: str | None = None  # N1*PR N104
         self.payer_additional_id: str | None = None  # REF*2U
-
-
-def _id(text: str) -> str:
-    return sha256(text.encode()).hexdigest()[:32]
 
 
 class SetSummary:
@@ -102,14 +98,14 @@ class SetSummary:
         """Give the set and each claim its event id; the adjustments then carry them."""
         offset = self.st_segment_no - 1
         prefix = f"{fingerprint}{id_prefix}"
-        remittance_id = self.event_id = _id(
+        remittance_id = self.event_id = hash32(
             f"{prefix}{self.bpr_segment_no - offset}\x1fBPR\x1f{self.payment.total_paid}"
             f"\x1f{self.header['trace'] or ''}"
         )
         self.adjustments.remittance_event_id = remittance_id
         for _, claim in self.claims_list:  # one hash per claim: this runs for every claim
             fields = claim.fields
-            fields["claim_event_id"] = _id(
+            fields["claim_event_id"] = hash32(
                 f"{prefix}{claim.segment_no - offset}\x1fCLP\x1f{fields['claim_id']}"
                 f"\x1f{fields['payer_claim_id'] or ''}\x1f{fields['claim_charge']}"
                 f"\x1f{fields['claim_paid']}"

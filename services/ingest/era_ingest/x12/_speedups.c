@@ -1,0 +1,451 @@
+/* Compiled versions of the parser's two hottest pure functions (see speedups.py, which holds
+ * the Python versions they must equal and picks one at import):
+ *
+ *   split_segments(block, terminator, element, strip) -> list[list[str]]
+ *       [s.split(element) for raw in block.split(terminator) if (s := raw.strip(strip))]
+ *       for a one-byte (Latin-1) block and one-character delimiters; None otherwise, and the
+ *       caller falls back to Python.
+ *
+ *   hash32(text) -> str
+ *       sha256(text.encode()).hexdigest()[:32]
+ *
+ *   provisional_ids(buffer, prefix, offset, content, items, plb) -> None
+ *       appends hash32(key) of each item's id key to the bytearray buffer (32 bytes each)
+ *
+ *   finish_ids(prefix, buffer) -> (fingerprint, ids)
+ *       fingerprint = hash32(prefix + provisional ids); ids = hash32(fingerprint + each one)
+ *
+ * SHA-256 is OpenSSL's when its header is there at build time (setup.py), else FIPS 180-4
+ * written out below; the tests hold every function to its Python version and to hashlib.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- SHA-256 ---------------------------------------------------------------------------- */
+
+#ifdef ERA_OPENSSL
+/* OpenSSL's SHA-256 (SHA-NI/AVX2 where the CPU has them); setup.py defines ERA_OPENSSL when
+ * its header is there. The low-level calls are deprecated in OpenSSL 3 but are its fastest
+ * path for many short inputs (no EVP fetch per hash). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+typedef SHA256_CTX sha256_ctx;
+#define sha256_init(ctx) SHA256_Init(ctx)
+#define sha256_update(ctx, data, size) SHA256_Update((ctx), (data), (size))
+
+static void sha256_hex32(sha256_ctx *ctx, char out[32]) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256_Final(digest, ctx);
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 0xf];
+    }
+}
+#else
+/* FIPS 180-4, written out: for a build without OpenSSL's header. */
+typedef struct {
+    uint32_t state[8];
+    uint64_t length; /* bytes hashed so far */
+    unsigned char buffer[64];
+    size_t used;
+} sha256_ctx;
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t state[8], const unsigned char *p) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++) {
+        w[i] = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16) |
+               ((uint32_t)p[4 * i + 2] << 8) | (uint32_t)p[4 * i + 3];
+    }
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROTR(w[i - 15], 7) ^ ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] +
+                      w[i];
+        uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
+}
+
+static void sha256_init(sha256_ctx *ctx) {
+    static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(ctx->state, initial, sizeof initial);
+    ctx->length = 0;
+    ctx->used = 0;
+}
+
+static void sha256_update(sha256_ctx *ctx, const unsigned char *data, size_t size) {
+    ctx->length += size;
+    if (ctx->used) {
+        size_t take = 64 - ctx->used < size ? 64 - ctx->used : size;
+        memcpy(ctx->buffer + ctx->used, data, take);
+        ctx->used += take;
+        data += take;
+        size -= take;
+        if (ctx->used < 64) {
+            return;
+        }
+        sha256_block(ctx->state, ctx->buffer);
+        ctx->used = 0;
+    }
+    while (size >= 64) {
+        sha256_block(ctx->state, data);
+        data += 64;
+        size -= 64;
+    }
+    memcpy(ctx->buffer, data, size);
+    ctx->used = size;
+}
+
+/* The first 16 bytes of the digest as 32 lowercase hex characters (hexdigest()[:32]). */
+static void sha256_hex32(sha256_ctx *ctx, char out[32]) {
+    static const char hex[] = "0123456789abcdef";
+    uint64_t bits = ctx->length * 8;
+    unsigned char pad[72];
+    size_t pad_size = (ctx->used < 56 ? 56 : 120) - ctx->used;
+    memset(pad, 0, sizeof pad);
+    pad[0] = 0x80;
+    for (int i = 0; i < 8; i++) {
+        pad[pad_size + i] = (unsigned char)(bits >> (56 - 8 * i));
+    }
+    sha256_update(ctx, pad, pad_size + 8);
+    for (int i = 0; i < 4; i++) {
+        uint32_t word = ctx->state[i];
+        for (int j = 0; j < 8; j++) {
+            out[8 * i + j] = hex[(word >> (28 - 4 * j)) & 0xf];
+        }
+    }
+}
+
+#endif
+
+static PyObject *hex32_of(const char *data, Py_ssize_t size) {
+    sha256_ctx ctx;
+    char out[32];
+    sha256_init(&ctx);
+    sha256_update(&ctx, (const unsigned char *)data, (size_t)size);
+    sha256_hex32(&ctx, out);
+    return PyUnicode_FromStringAndSize(out, 32);
+}
+
+static PyObject *hash32(PyObject *module, PyObject *text) {
+    Py_ssize_t size;
+    const char *data;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "hash32: expected str");
+        return NULL;
+    }
+    data = PyUnicode_AsUTF8AndSize(text, &size);
+    if (data == NULL) {
+        return NULL;
+    }
+    return hex32_of(data, size);
+}
+
+/* A growable byte buffer for one id key. */
+typedef struct {
+    char *data;
+    size_t size, capacity;
+    char stack[512];
+} key_buffer;
+
+static int key_put(key_buffer *key, const char *data, size_t size) {
+    if (key->size + size > key->capacity) {
+        size_t capacity = (key->size + size) * 2;
+        char *grown = PyMem_Malloc(capacity);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(grown, key->data, key->size);
+        if (key->data != key->stack) {
+            PyMem_Free(key->data);
+        }
+        key->data = grown;
+        key->capacity = capacity;
+    }
+    memcpy(key->data + key->size, data, size);
+    key->size += size;
+    return 0;
+}
+
+static int key_put_text(key_buffer *key, PyObject *text) {
+    Py_ssize_t size;
+    const char *data;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "provisional_ids: expected str in an item");
+        return -1;
+    }
+    data = PyUnicode_AsUTF8AndSize(text, &size);
+    return data == NULL ? -1 : key_put(key, data, (size_t)size);
+}
+
+static int key_put_number(key_buffer *key, PyObject *number, Py_ssize_t minus) {
+    char digits[32];
+    Py_ssize_t value = PyLong_AsSsize_t(number);
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    int size = snprintf(digits, sizeof digits, "%zd", value - minus);
+    return key_put(key, digits, (size_t)size);
+}
+
+/* provisional_ids(buffer, prefix, offset, content, items, plb): see speedups.py. */
+static PyObject *provisional_ids(PyObject *module, PyObject *args) {
+    PyObject *buffer, *prefix, *content, *items;
+    Py_ssize_t offset;
+    int plb;
+    if (!PyArg_ParseTuple(args, "O!UnUO!p:provisional_ids", &PyByteArray_Type, &buffer, &prefix,
+                          &offset, &content, &PyList_Type, &items, &plb)) {
+        return NULL;
+    }
+    Py_ssize_t prefix_size, content_size;
+    const char *prefix_data = PyUnicode_AsUTF8AndSize(prefix, &prefix_size);
+    const char *content_data = PyUnicode_AsUTF8AndSize(content, &content_size);
+    if (prefix_data == NULL || content_data == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(items);
+    Py_ssize_t at = PyByteArray_GET_SIZE(buffer);
+    if (PyByteArray_Resize(buffer, at + 32 * count) < 0) {
+        return NULL;
+    }
+    key_buffer key;
+    key.data = key.stack;
+    key.capacity = sizeof key.stack;
+    int failed = 0;
+    for (Py_ssize_t i = 0; i < count && !failed; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 5) {
+            PyErr_SetString(PyExc_TypeError, "provisional_ids: expected tuples of 5 or more");
+            failed = 1;
+            break;
+        }
+        key.size = 0;
+        failed = key_put(&key, prefix_data, (size_t)prefix_size) < 0 ||
+                 key_put_number(&key, PyTuple_GET_ITEM(item, 0), offset) < 0 ||
+                 key_put(&key, "\x1f", 1) < 0 ||
+                 key_put_number(&key, PyTuple_GET_ITEM(item, 1), 0) < 0 ||
+                 key_put(&key, "\x1f", 1) < 0;
+        if (!failed && plb) {
+            failed = key_put_text(&key, PyTuple_GET_ITEM(item, 2)) < 0 ||
+                     key_put(&key, "\x1f", 1) < 0 ||
+                     key_put_text(&key, PyTuple_GET_ITEM(item, 3)) < 0;
+        } else if (!failed) {
+            failed = key_put(&key, content_data, (size_t)content_size) < 0 ||
+                     key_put_text(&key, PyTuple_GET_ITEM(item, 2)) < 0 ||
+                     key_put(&key, "\x1f", 1) < 0 ||
+                     key_put_text(&key, PyTuple_GET_ITEM(item, 3)) < 0 ||
+                     key_put(&key, "\x1f", 1) < 0 ||
+                     key_put_text(&key, PyTuple_GET_ITEM(item, 4)) < 0;
+        }
+        if (!failed) {
+            sha256_ctx ctx;
+            sha256_init(&ctx);
+            sha256_update(&ctx, (const unsigned char *)key.data, key.size);
+            sha256_hex32(&ctx, PyByteArray_AS_STRING(buffer) + at + 32 * i);
+        }
+    }
+    if (key.data != key.stack) {
+        PyMem_Free(key.data);
+    }
+    if (failed) {
+        PyByteArray_Resize(buffer, at);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* finish_ids(prefix, buffer) -> (fingerprint, ids): see speedups.py. */
+static PyObject *finish_ids(PyObject *module, PyObject *args) {
+    PyObject *prefix, *buffer;
+    if (!PyArg_ParseTuple(args, "UO!:finish_ids", &prefix, &PyByteArray_Type, &buffer)) {
+        return NULL;
+    }
+    Py_ssize_t prefix_size;
+    const char *prefix_data = PyUnicode_AsUTF8AndSize(prefix, &prefix_size);
+    if (prefix_data == NULL) {
+        return NULL;
+    }
+    Py_ssize_t size = PyByteArray_GET_SIZE(buffer);
+    if (size % 32) {
+        PyErr_SetString(PyExc_ValueError, "finish_ids: the buffer holds whole 32-byte ids");
+        return NULL;
+    }
+    const char *provisional = PyByteArray_AS_STRING(buffer);
+    Py_ssize_t count = size / 32;
+    sha256_ctx whole;
+    char fingerprint[32];
+    sha256_init(&whole);
+    sha256_update(&whole, (const unsigned char *)prefix_data, (size_t)prefix_size);
+    sha256_update(&whole, (const unsigned char *)provisional, (size_t)size);
+    sha256_hex32(&whole, fingerprint);
+    PyObject *ids = PyList_New(count);
+    if (ids == NULL) {
+        return NULL;
+    }
+    sha256_ctx seeded; /* the state after the fingerprint, copied for each id */
+    sha256_init(&seeded);
+    sha256_update(&seeded, (const unsigned char *)fingerprint, 32);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        sha256_ctx ctx = seeded;
+        char out[32];
+        sha256_update(&ctx, (const unsigned char *)provisional + 32 * i, 32);
+        sha256_hex32(&ctx, out);
+        PyObject *id = PyUnicode_FromStringAndSize(out, 32);
+        if (id == NULL) {
+            Py_DECREF(ids);
+            return NULL;
+        }
+        PyList_SET_ITEM(ids, i, id);
+    }
+    PyObject *fingerprint_text = PyUnicode_FromStringAndSize(fingerprint, 32);
+    if (fingerprint_text == NULL) {
+        Py_DECREF(ids);
+        return NULL;
+    }
+    PyObject *result = PyTuple_Pack(2, fingerprint_text, ids);
+    Py_DECREF(fingerprint_text);
+    Py_DECREF(ids);
+    return result;
+}
+
+/* ---- segment splitting ------------------------------------------------------------------ */
+
+static int single_latin1(PyObject *text, Py_UCS4 *out) {
+    if (PyUnicode_GET_LENGTH(text) != 1) {
+        return 0;
+    }
+    *out = PyUnicode_READ_CHAR(text, 0);
+    return *out < 256;
+}
+
+static PyObject *split_segments(PyObject *module, PyObject *args) {
+    PyObject *block, *terminator, *element, *strip;
+    Py_UCS4 term, elem;
+    if (!PyArg_ParseTuple(args, "UUUU:split_segments", &block, &terminator, &element, &strip)) {
+        return NULL;
+    }
+    if (PyUnicode_KIND(block) != PyUnicode_1BYTE_KIND || !single_latin1(terminator, &term) ||
+        !single_latin1(element, &elem)) {
+        Py_RETURN_NONE; /* the caller does it in Python */
+    }
+    unsigned char strips[256];
+    memset(strips, 0, sizeof strips);
+    Py_ssize_t strip_size = PyUnicode_GET_LENGTH(strip);
+    for (Py_ssize_t i = 0; i < strip_size; i++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(strip, i);
+        if (c < 256) {
+            strips[c] = 1;
+        }
+    }
+    const unsigned char *data = PyUnicode_1BYTE_DATA(block);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(block);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t start = 0;
+    while (start <= size) {
+        const unsigned char *found = memchr(data + start, (int)term, (size_t)(size - start));
+        Py_ssize_t end = found ? (Py_ssize_t)(found - data) : size;
+        Py_ssize_t first = start, last = end;
+        while (first < last && strips[data[first]]) {
+            first++;
+        }
+        while (last > first && strips[data[last - 1]]) {
+            last--;
+        }
+        if (last > first) {
+            PyObject *elements = PyList_New(0);
+            if (elements == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_ssize_t piece = first;
+            for (;;) {
+                const unsigned char *cut =
+                    memchr(data + piece, (int)elem, (size_t)(last - piece));
+                Py_ssize_t piece_end = cut ? (Py_ssize_t)(cut - data) : last;
+                PyObject *text =
+                    PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, data + piece, piece_end - piece);
+                if (text == NULL || PyList_Append(elements, text) < 0) {
+                    Py_XDECREF(text);
+                    Py_DECREF(elements);
+                    Py_DECREF(out);
+                    return NULL;
+                }
+                Py_DECREF(text);
+                if (cut == NULL) {
+                    break;
+                }
+                piece = piece_end + 1;
+            }
+            if (PyList_Append(out, elements) < 0) {
+                Py_DECREF(elements);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(elements);
+        }
+        if (found == NULL) {
+            break;
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"split_segments", split_segments, METH_VARARGS,
+     "split_segments(block, terminator, element, strip) -> list of element lists, or None"},
+    {"hash32", hash32, METH_O, "hash32(text) -> sha256(text.encode()).hexdigest()[:32]"},
+    {"provisional_ids", provisional_ids, METH_VARARGS,
+     "provisional_ids(buffer, prefix, offset, content, items, plb); see speedups.py"},
+    {"finish_ids", finish_ids, METH_VARARGS,
+     "finish_ids(prefix, buffer) -> (fingerprint, event ids); see speedups.py"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_speedups",
+                                        "Compiled parser helpers (see speedups.py).", -1,
+                                        methods};
+
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module_def); }

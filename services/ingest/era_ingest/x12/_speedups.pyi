@@ -1,0 +1,18 @@
+"""The compiled helpers of :mod:`era_ingest.x12.speedups` (``_speedups.c``)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+def split_segments(
+    block: str, terminator: str, element: str, strip: str
+) -> list[list[str]] | None: ...
+def hash32(text: str) -> str: ...
+def provisional_ids(
+    buffer: bytearray,
+    prefix: str,
+    offset: int,
+    content: str,
+    items: Sequence[tuple[Any, ...]],
+    plb: bool,
+) -> None: ...
+def finish_ids(prefix: str, buffer: bytearray) -> tuple[str, list[str]]: ...
