@@ -12,9 +12,11 @@ docs/performance.md ("Compiled helpers").
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from hashlib import sha256
-from typing import Any
+
+TYPE_CHECKING = False  # no typing at start-up (see .startup)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 
 def py_split_segments(block: str, terminator: str, element: str, strip: str) -> list[list[str]]:
@@ -27,6 +29,8 @@ def py_split_segments(block: str, terminator: str, element: str, strip: str) -> 
 
 def py_hash32(text: str) -> str:
     """The first 32 hex digits of the SHA-256 of ``text`` (UTF-8)."""
+    from hashlib import sha256  # noqa: PLC0415 - hashlib costs ~3 ms of start-up
+
     return sha256(text.encode()).hexdigest()[:32]
 
 
@@ -43,7 +47,9 @@ def py_provisional_ids(  # noqa: PLR0917 - the hot path passes them positionally
     ``prefix``, ``segment_no - offset``, ``index``, then ``content``, group, reason and amount;
     of a PLB item ``(segment_no, index, reason composite, amount as written, ...)`` (``plb``)
     ``prefix``, ``segment_no - offset``, ``index``, the reason and the amount — each part after
-    the first two followed by ``\x1f`` (``content`` brings its own)."""
+    the first two followed by ``\\x1f`` (``content`` brings its own)."""
+    from hashlib import sha256  # noqa: PLC0415
+
     for item in items:
         if plb:
             key = f"{prefix}{item[0] - offset}\x1f{item[1]}\x1f{item[2]}\x1f{item[3]}"
@@ -58,6 +64,8 @@ def py_provisional_ids(  # noqa: PLR0917 - the hot path passes them positionally
 def py_finish_ids(prefix: str, buffer: bytearray) -> tuple[str, list[str]]:
     """``(fingerprint, ids)`` from the provisional ids in ``buffer``: the fingerprint hashes
     ``prefix`` and every provisional id; each final id hashes fingerprint + provisional id."""
+    from hashlib import sha256  # noqa: PLC0415
+
     provisional = buffer.decode()
     fingerprint = sha256(f"{prefix}{provisional}".encode()).hexdigest()[:32]
     return fingerprint, [
