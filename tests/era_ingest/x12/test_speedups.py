@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from json.encoder import encode_basestring_ascii as escape
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,37 @@ def test_the_parser_writes_the_same_with_and_without_them() -> None:
     compiled = _parse(samples, pure=False)
     assert compiled.count(b"\n") > 100, "the samples gave adjustments"
     assert compiled == _parse(samples, pure=True)
+
+
+CODES = st.text(max_size=6) | st.sampled_from(["CO", "PR", "45", "2", 'A"B', "\\", "\x7f"])
+CAS_JSON_ITEM = st.tuples(
+    st.integers(1, 10**6), st.integers(1, 6), CODES, CODES, ASCII, st.none() | ASCII
+)
+PIECES = st.tuples(*[st.sampled_from(['{"event_id":"', ",", "", "é", '"q":']) for _ in range(10)])
+
+
+@needs_compiled
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(CAS_JSON_ITEM, max_size=6), TEXT, TEXT, TEXT, PIECES)
+def test_cas_json_is_the_python_writer(
+    cas: list[tuple[object, ...]], head: str, middle: str, tail: str, pieces: tuple[str, ...]
+) -> None:
+    ids = [f"{n:032x}" for n in range(len(cas) + 1)]
+    lines: list[list[str]] = [[], []]
+    for write, out in ((speedups.cas_json, lines[0]), (speedups.py_cas_json, lines[1])):
+        remaining = iter(ids)
+        write(out, remaining, head, middle, tail, cas, pieces, escape)
+        assert next(remaining) == ids[len(cas)], "one id taken per item"
+    assert lines[0] == lines[1]
+
+
+@needs_compiled
+def test_cas_json_refuses_what_it_cannot_write() -> None:
+    pieces = ("",) * 10
+    item = (1, 1, "CO", "45", "1.00", None)
+    with pytest.raises(ValueError, match="fewer event ids"):
+        speedups.cas_json([], iter([]), "", "", "", [item], pieces, escape)
+    with pytest.raises(TypeError):
+        speedups.cas_json([], iter(["x"]), "", "", "", [item[:5]], pieces, escape)
+    with pytest.raises(TypeError):
+        speedups.cas_json([], iter(["x"]), "", "", "", [item], pieces[:9], escape)

@@ -12,6 +12,9 @@
  *   provisional_ids(buffer, prefix, offset, content, items, plb) -> None
  *       appends hash32(key) of each item's id key to the bytearray buffer (32 bytes each)
  *
+ *   cas_json(out, ids, head, middle, tail, cas, pieces, escape) -> None
+ *       appends the JSON line of each CAS item to out (speedups.py, py_cas_json)
+ *
  *   finish_ids(prefix, buffer) -> (fingerprint, ids)
  *       fingerprint = hash32(prefix + provisional ids); ids = hash32(fingerprint + each one)
  *
@@ -434,12 +437,183 @@ static PyObject *split_segments(PyObject *module, PyObject *args) {
     return out;
 }
 
+/* ---- JSON lines of CAS items ------------------------------------------------------------ */
+
+/* The JSON string of a code: quoted as it is when plain printable ASCII, else escape(text). */
+static PyObject *json_code(PyObject *text, PyObject *escape) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "cas_json: expected str codes");
+        return NULL;
+    }
+    if (PyUnicode_IS_ASCII(text)) {
+        const unsigned char *data = PyUnicode_1BYTE_DATA(text);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        int plain = 1;
+        for (Py_ssize_t i = 0; i < size && plain; i++) {
+            plain = data[i] >= 0x20 && data[i] != '"' && data[i] != '\\' && data[i] != 0x7f;
+        }
+        if (plain) {
+            PyObject *quoted = PyUnicode_New(size + 2, 127);
+            if (quoted == NULL) {
+                return NULL;
+            }
+            unsigned char *out = PyUnicode_1BYTE_DATA(quoted);
+            out[0] = '"';
+            memcpy(out + 1, data, (size_t)size);
+            out[size + 1] = '"';
+            return quoted;
+        }
+    }
+    return PyObject_CallOneArg(escape, text);
+}
+
+/* cas_json(out, ids, head, middle, tail, cas, pieces, escape): see speedups.py. */
+static PyObject *cas_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8 || !PyList_Check(args[0]) || !PyUnicode_Check(args[2]) ||
+        !PyUnicode_Check(args[3]) || !PyUnicode_Check(args[4]) || !PyList_Check(args[5]) ||
+        !PyTuple_Check(args[6]) || PyTuple_GET_SIZE(args[6]) != 10) {
+        PyErr_SetString(PyExc_TypeError,
+                        "cas_json(out: list, ids: iterator, head: str, middle: str, tail: str, "
+                        "cas: list, pieces: 10-tuple of str, escape)");
+        return NULL;
+    }
+    PyObject *out = args[0], *ids = args[1], *cas = args[5], *pieces = args[6];
+    PyObject *escape = args[7];
+    if (!PyIter_Check(ids)) {
+        PyErr_SetString(PyExc_TypeError, "cas_json: ids must be an iterator");
+        return NULL;
+    }
+    static PyObject *null_text = NULL, *quote_text = NULL;
+    if (null_text == NULL && ((null_text = PyUnicode_InternFromString("null")) == NULL ||
+                              (quote_text = PyUnicode_InternFromString("\"")) == NULL)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(cas);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyList_GET_ITEM(cas, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 6) {
+            PyErr_SetString(PyExc_TypeError, "cas_json: expected CAS tuples of 6");
+            return NULL;
+        }
+        PyObject *id = PyIter_Next(ids);
+        if (id == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "cas_json: fewer event ids than CAS items");
+            }
+            return NULL;
+        }
+        PyObject *segment = PyObject_Str(PyTuple_GET_ITEM(item, 0));
+        PyObject *group = json_code(PyTuple_GET_ITEM(item, 2), escape);
+        PyObject *reason = json_code(PyTuple_GET_ITEM(item, 3), escape);
+        PyObject *quantity = PyTuple_GET_ITEM(item, 5);
+        PyObject *parts[17];
+        int n = 0, failed = segment == NULL || group == NULL || reason == NULL;
+        if (!failed) {
+            parts[n++] = PyTuple_GET_ITEM(pieces, 0);
+            parts[n++] = id;
+            parts[n++] = PyTuple_GET_ITEM(pieces, 1);
+            parts[n++] = args[2];
+            parts[n++] = PyTuple_GET_ITEM(pieces, 2);
+            parts[n++] = segment;
+            parts[n++] = PyTuple_GET_ITEM(pieces, 3);
+            parts[n++] = args[3];
+            parts[n++] = PyTuple_GET_ITEM(pieces, 4);
+            parts[n++] = group;
+            parts[n++] = PyTuple_GET_ITEM(pieces, 5);
+            parts[n++] = reason;
+            parts[n++] = PyTuple_GET_ITEM(pieces, 6);
+            parts[n++] = PyTuple_GET_ITEM(item, 4); /* the amount, validated: as it is */
+            parts[n++] = PyTuple_GET_ITEM(pieces, 7);
+            if (quantity == Py_None) {
+                parts[n++] = null_text;
+            } else {
+                /* validated too: written between quotes as it is; the 3 pieces are joined */
+                parts[n++] = quantity;
+            }
+            parts[n++] = PyTuple_GET_ITEM(pieces, 8);
+        }
+        PyObject *line = NULL;
+        if (!failed) {
+            Py_ssize_t size = 0;
+            int ascii = 1;
+            for (int k = 0; k < n; k++) {
+                if (!PyUnicode_Check(parts[k])) {
+                    PyErr_SetString(PyExc_TypeError, "cas_json: expected str pieces");
+                    failed = 1;
+                    break;
+                }
+                size += PyUnicode_GET_LENGTH(parts[k]);
+                ascii &= PyUnicode_IS_ASCII(parts[k]) != 0;
+            }
+            if (!failed && !PyUnicode_Check(PyTuple_GET_ITEM(pieces, 9))) {
+                PyErr_SetString(PyExc_TypeError, "cas_json: expected str pieces");
+                failed = 1;
+            }
+            if (!failed) {
+                PyObject *last = PyTuple_GET_ITEM(pieces, 9);
+                Py_ssize_t quotes = quantity == Py_None ? 0 : 2;
+                size += quotes + PyUnicode_GET_LENGTH(args[4]) + PyUnicode_GET_LENGTH(last);
+                ascii &= PyUnicode_IS_ASCII(args[4]) && PyUnicode_IS_ASCII(last);
+                if (ascii) {
+                    line = PyUnicode_New(size, 127);
+                    if (line != NULL) {
+                        unsigned char *at = PyUnicode_1BYTE_DATA(line);
+                        for (int k = 0; k < n; k++) {
+                            Py_ssize_t piece = PyUnicode_GET_LENGTH(parts[k]);
+                            if (k == 15 && quotes) {
+                                *at++ = '"';
+                            }
+                            memcpy(at, PyUnicode_1BYTE_DATA(parts[k]), (size_t)piece);
+                            at += piece;
+                            if (k == 15 && quotes) {
+                                *at++ = '"';
+                            }
+                        }
+                        Py_ssize_t piece = PyUnicode_GET_LENGTH(args[4]);
+                        memcpy(at, PyUnicode_1BYTE_DATA(args[4]), (size_t)piece);
+                        at += piece;
+                        memcpy(at, PyUnicode_1BYTE_DATA(last), (size_t)PyUnicode_GET_LENGTH(last));
+                    }
+                } else { /* not ASCII (never from the parser's own pieces): join them */
+                    PyObject *list = PyList_New(0);
+                    int bad = list == NULL;
+                    for (int k = 0; k < n && !bad; k++) {
+                        bad = (k == 15 && quotes && PyList_Append(list, quote_text) < 0) ||
+                              PyList_Append(list, parts[k]) < 0 ||
+                              (k == 15 && quotes && PyList_Append(list, quote_text) < 0);
+                    }
+                    bad = bad || PyList_Append(list, args[4]) < 0 || PyList_Append(list, last) < 0;
+                    if (!bad) {
+                        PyObject *empty = PyUnicode_New(0, 0);
+                        line = empty == NULL ? NULL : PyUnicode_Join(empty, list);
+                        Py_XDECREF(empty);
+                    }
+                    Py_XDECREF(list);
+                }
+                failed = line == NULL;
+            }
+        }
+        Py_DECREF(id);
+        Py_XDECREF(segment);
+        Py_XDECREF(group);
+        Py_XDECREF(reason);
+        if (failed || PyList_Append(out, line) < 0) {
+            Py_XDECREF(line);
+            return NULL;
+        }
+        Py_DECREF(line);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"split_segments", split_segments, METH_VARARGS,
      "split_segments(block, terminator, element, strip) -> list of element lists, or None"},
     {"hash32", hash32, METH_O, "hash32(text) -> sha256(text.encode()).hexdigest()[:32]"},
     {"provisional_ids", provisional_ids, METH_VARARGS,
      "provisional_ids(buffer, prefix, offset, content, items, plb); see speedups.py"},
+    {"cas_json", (PyCFunction)(void (*)(void))cas_json, METH_FASTCALL,
+     "cas_json(out, ids, head, middle, tail, cas, pieces, escape); see speedups.py"},
     {"finish_ids", finish_ids, METH_VARARGS,
      "finish_ids(prefix, buffer) -> (fingerprint, event ids); see speedups.py"},
     {NULL, NULL, 0, NULL}};

@@ -1,6 +1,6 @@
 """The compiled helpers of :mod:`era_ingest.x12.speedups` (``_speedups.c``)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 def split_segments(
@@ -16,3 +16,13 @@ def provisional_ids(
     plb: bool,
 ) -> None: ...
 def finish_ids(prefix: str, buffer: bytearray) -> tuple[str, list[str]]: ...
+def cas_json(
+    out: list[str],
+    ids: Iterator[str],
+    head: str,
+    middle: str,
+    tail: str,
+    cas: list[tuple[Any, ...]],
+    pieces: tuple[str, ...],
+    escape: Callable[[str], str],
+) -> None: ...

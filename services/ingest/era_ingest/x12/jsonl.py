@@ -24,6 +24,7 @@ from json.encoder import encode_basestring_ascii
 from .adjustments import PER_ADJUSTMENT, CompactAdjustments, Header, plb_dicts
 from .levels import CLAIM_LEVEL, LEVEL_FIELDS, LINE_LEVEL, RULE_NAMES
 from .loops import ADJUSTMENT_FIELDS, CLAIM_FIELDS, Claim
+from .speedups import cas_json
 
 encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 """``encode(value) -> str``: compact ASCII JSON, as ``era parse --format jsonl`` writes it."""
@@ -103,6 +104,7 @@ def _compile(
     constants.update(_str=encode_basestring_ascii, NULL="null", TRUE="true", FALSE="false")
     constants.update(COMMA=",", QUOTE='"', EMPTY="[]", OPEN="[", CLOSE="]")
     constants.update(RULE_NAMES)
+    constants.update(cas_json=cas_json, PIECES=PIECES)
     defaults = ", ".join(f"{constant}={constant}" for constant in constants)
     source = f"def {name}({params}, *, {defaults}):\n"
     source += body if statements else f"    return {body}\n"
@@ -171,14 +173,13 @@ def _writers(regions: list[tuple[str, ...]]) -> tuple[Writer, Writer, Writer]:
         claim_tail=claim_level[1],
         line_middle=line_level[0],
         line_tail=line_level[1],
-        adjustment=_ADJUSTMENT,
     )
     return (
         _compile("header", "h", _tuple(header_runs), names),
         _compile("claim", "f, p", _tuple(claim_runs), names),
         _compile(
             "claim_lines",
-            "claim, transaction_error, c, head, next_id, append",
+            "claim, transaction_error, c, head, ids, out",
             source,
             names,
             statements=True,
@@ -186,23 +187,16 @@ def _writers(regions: list[tuple[str, ...]]) -> tuple[Writer, Writer, Writer]:
     )
 
 
-_ADJUSTMENT = (
-    """f'{{"event_id":"{next_id()}",{head},"segment_no":{segment_no},{middle},'"""
-    """ f'"group_code":{_str(group)},"carc":{_str(reason)},"amount":"{amount}",'"""
-    """ f'"quantity":{NULL if quantity is None else QUOTE + quantity + QUOTE},{tail}}}'"""
-)
 _CLAIM_LINES = """\
     if claim.cas:
         middle = {claim_middle}
         tail = {claim_tail}
-        for segment_no, _, group, reason, amount, quantity in claim.cas:
-            append({adjustment})
+        cas_json(out, ids, head, middle, tail, claim.cas, PIECES, _str)
     for line in claim.lines:
         if line.cas:
             middle = {line_middle}
             tail = {line_tail}
-            for segment_no, _, group, reason, amount, quantity in line.cas:
-                append({adjustment})
+            cas_json(out, ids, head, middle, tail, line.cas, PIECES, _str)
 """
 """The claim's adjustments: the per-adjustment fields (:data:`.adjustments.PER_ADJUSTMENT`)
 between the level regions ``middle`` and ``tail`` (``head``: file .. transaction)."""
@@ -220,6 +214,19 @@ if not (
     and not set(LEVEL_FIELDS) & set(ADJUSTMENT_FIELDS[: _at(_SEGMENT_NO)])
 ):
     raise ImportError("jsonl: the Adjustment field order no longer fits json_lines")
+PIECES = (
+    "{" + encode(_EVENT_ID) + ':"',
+    '",',
+    "," + encode(_SEGMENT_NO) + ":",
+    ",",
+    "," + encode(_GROUP) + ":",
+    "," + encode(_CARC) + ":",
+    "," + encode(_AMOUNT) + ':"',
+    '",' + encode(_QUANTITY) + ":",
+    ",",
+    "}",
+)
+"""What :func:`.speedups.cas_json` writes around the per-adjustment values and the regions."""
 _HEAD_NAMES: dict[str, str] = {}
 _HEAD_SOURCE = _fields(ADJUSTMENT_FIELDS[1 : _at(_SEGMENT_NO)], _HEAD_NAMES, "h")
 _head: Callable[[Header], str]
@@ -239,9 +246,7 @@ _str = encode_basestring_ascii
 def json_lines(adjustments: CompactAdjustments) -> list[str]:
     """One compact JSON object per adjustment of a sealed set, in order, without newlines."""
     out: list[str] = []
-    append = out.append
     ids = iter(adjustments.event_ids)
-    next_id = ids.__next__
     transaction_error = adjustments.balance_error
     remittance_id = adjustments.remittance_event_id
     header: Header | None = None
@@ -259,5 +264,5 @@ def json_lines(adjustments: CompactAdjustments) -> list[str]:
             head = head_json(header)
             header_parts = header_json(header)
         parts = claim_json(source.fields, header_parts)
-        claim_lines(source, transaction_error, parts, head, next_id, append)
+        claim_lines(source, transaction_error, parts, head, ids, out)
     return out

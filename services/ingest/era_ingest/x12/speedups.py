@@ -1,6 +1,6 @@
-"""The parser's two hottest pure steps — splitting a block of segments and hashing event ids —
-in Python, and compiled when the C extension ``_speedups`` (``_speedups.c``, built by
-``pip install``) is there.
+"""The parser's hottest pure steps — splitting a block of segments, hashing event ids and
+writing the JSON line of each CAS item — in Python, and compiled when the C extension
+``_speedups`` (``_speedups.c``, built by ``pip install``) is there.
 
 The Python functions here define the results; the compiled ones must return exactly the same
 (tests/era_ingest/x12/test_speedups.py holds them to it, on fuzzed input too). Without a C
@@ -15,7 +15,7 @@ import os
 
 TYPE_CHECKING = False  # no typing at start-up (see .startup)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any
 
 
@@ -74,10 +74,36 @@ def py_finish_ids(prefix: str, buffer: bytearray) -> tuple[str, list[str]]:
     ]
 
 
+def py_cas_json(  # noqa: PLR0917 - the hot path passes them positionally
+    out: list[str],
+    ids: Iterator[str],
+    head: str,
+    middle: str,
+    tail: str,
+    cas: list[tuple[Any, ...]],
+    pieces: tuple[str, ...],
+    escape: Callable[[str], str],
+) -> None:
+    """Append the JSON line of each CAS item ``(segment_no, index, group, reason, amount,
+    quantity)`` to ``out``: the 10 ``pieces`` (the keys and punctuation, from .jsonl) around the
+    next event id from ``ids``, ``head``, the segment number, ``middle``, group and reason
+    (``escape``: JSON strings), amount and quantity (validated numbers, quoted as they are,
+    ``null`` for no quantity) and ``tail``."""
+    p0, p1, p2, p3, p4, p5, p6, p7, p8, p9 = pieces
+    append = out.append
+    for segment_no, _, group, reason, amount, quantity in cas:
+        count = "null" if quantity is None else '"' + quantity + '"'
+        append(
+            f"{p0}{next(ids)}{p1}{head}{p2}{segment_no}{p3}{middle}{p4}{escape(group)}"
+            f"{p5}{escape(reason)}{p6}{amount}{p7}{count}{p8}{tail}{p9}"
+        )
+
+
 COMPILED = False
 """True when the compiled helpers are in use."""
 hash32: Callable[[str], str] = py_hash32
 provisional_ids = py_provisional_ids
+cas_json = py_cas_json
 finish_ids = py_finish_ids
 split_segments: Callable[[str, str, str, str], list[list[str]]] = py_split_segments
 """``split_segments(block, terminator, element, strip)``: :func:`py_split_segments`, compiled
@@ -100,5 +126,6 @@ if os.environ.get("ERA_PURE_PYTHON", "") not in {"1", "true"}:
         split_segments = _split_compiled
         hash32 = _speedups.hash32
         provisional_ids = _speedups.provisional_ids
+        cas_json = _speedups.cas_json
         finish_ids = _speedups.finish_ids
         COMPILED = True
