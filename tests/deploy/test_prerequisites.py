@@ -19,7 +19,7 @@ RUN_PACKAGES = ["openjdk-17-jre-headless", "maven"]
 TEST_PACKAGES = [*RUN_PACKAGES, "prometheus", "prometheus-alertmanager", "nodejs", "npm"]
 ALL_TOOLS = (
     *("java", "mvn", "prometheus", "promtool", "prometheus-alertmanager", "amtool"),
-    *("node", "npm", "go"),
+    *("node", "npm", "go", "cc"),
 )
 
 
@@ -89,6 +89,13 @@ def test_nothing_is_installed_when_nothing_is_missing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert calls == []
     assert result.stderr == ""
+
+
+def test_no_c_compiler_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    result, calls = _run(tmp_path, "test", present=tuple(t for t in ALL_TOOLS if t != "cc"))
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    assert "no C compiler" in result.stderr
 
 
 def test_not_root_names_what_to_install_and_fails(tmp_path: Path) -> None:
