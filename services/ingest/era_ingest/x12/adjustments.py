@@ -16,6 +16,7 @@ from decimal import Decimal
 from .levels import LEVEL_FIELDS, MODIFIERS, RARCS, Level, claim_levels
 from .loops import Adjustment, CasItem, Claim
 from .speedups import finish_ids, provisional_ids
+from .startup import cast
 from .validation import ZERO, add, subtract
 
 ID_SEPARATOR = "\x1f"
@@ -137,9 +138,8 @@ def claim_dicts(
     for values, cas in levels:
         template = base.copy()
         template.update(zip(LEVEL_FIELDS, values, strict=True))
-        modifiers = values[MODIFIERS]
-        rarcs = values[RARCS]
-        assert isinstance(modifiers, list) and isinstance(rarcs, list)
+        modifiers = cast("list[str]", values[MODIFIERS])
+        rarcs = cast("list[str]", values[RARCS])
         last = cas[-1]
         for item in cas:
             segment_no, _, group, reason, amount, quantity = item

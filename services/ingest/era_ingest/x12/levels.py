@@ -73,14 +73,26 @@ RARCS = LEVEL_FIELDS.index("rarcs")
 """Positions of the two list values, which each adjustment gets its own copy of."""
 
 
+def split_procedure(parts: list[str] | None) -> tuple[str | None, list[str]]:
+    """A split procedure composite (SVC06) as ``AD:D2740`` and its modifiers (components 3-6);
+    ``(None, [])`` for none."""
+    if not parts:
+        return None, []
+    if len(parts) > 1 and parts[1]:
+        return f"{parts[0]}:{parts[1]}", [part for part in parts[2:6] if part]
+    return parts[0] or None, []
+
+
 def submitted_procedure(line: ServiceLine) -> str | None:
     """SVC06, the procedure as submitted when the payer changed it, as ``AD:D2740``."""
-    parts = line.submitted
-    if not parts:
-        return None
-    if len(parts) > 1 and parts[1]:
-        return f"{parts[0]}:{parts[1]}"
-    return parts[0] or None
+    return split_procedure(line.submitted)[0]
+
+
+def line_service_date(claim: Claim, line: ServiceLine) -> str | None:
+    """A line's service date: DTM*472, else DTM*150 (the period's start), else the claim's
+    DTM*232. (:data:`LINE_LEVEL` writes the same rule inline, for speed; a test holds them
+    together.)"""
+    return line.date or line.date_150 or claim.date
 
 
 def line_rarcs(claim: Claim, line: ServiceLine) -> list[str]:

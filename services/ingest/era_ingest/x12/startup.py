@@ -15,10 +15,15 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO, Literal, TextIO
+    from typing import BinaryIO, Literal, TextIO, cast
 
     Severity = Literal["error", "warning"]
 else:  # never looked at: annotations stay strings
     BinaryIO = TextIO = Severity = object
 
-__all__ = ["BinaryIO", "Severity", "TextIO"]
+    def cast(_type: object, value: object) -> object:
+        """``typing.cast``: the value itself."""
+        return value
+
+
+__all__ = ["BinaryIO", "Severity", "TextIO", "cast"]

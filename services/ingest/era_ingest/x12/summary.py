@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .adjustments import CompactAdjustments, Header, PlbItem
+from .levels import line_service_date, split_procedure
 from .loops import Adjustment, Claim, ServiceLine
 from .speedups import hash32
 
@@ -192,18 +193,9 @@ class SetSummary:
         }
 
 
-def _procedure(parts: list[str] | None) -> tuple[str | None, list[str]]:
-    """``AD:D2740`` and the modifiers of a split SVC06 composite."""
-    if not parts:
-        return None, []
-    if len(parts) > 1 and parts[1]:
-        return f"{parts[0]}:{parts[1]}", [part for part in parts[2:6] if part]
-    return parts[0] or None, []
-
-
-def line_record(claim: Claim, line: ServiceLine, ids: list[str], claim_date: str | None) -> Record:
+def line_record(claim: Claim, line: ServiceLine, ids: list[str]) -> Record:
     """One service line of a Claim event."""
-    submitted, submitted_modifiers = _procedure(line.submitted)
+    submitted, submitted_modifiers = split_procedure(line.submitted)
     return {
         "line": line.index,
         "segment_no": line.segment_no,
@@ -214,7 +206,7 @@ def line_record(claim: Claim, line: ServiceLine, ids: list[str], claim_date: str
         "units": line.units,
         "submitted_procedure": submitted,
         "submitted_modifiers": submitted_modifiers,
-        "service_date": line.date or line.date_150 or claim_date,
+        "service_date": line_service_date(claim, line),
         "service_date_end": line.date_151,
         "line_control_number": line.control_number,
         "location": line.location,
@@ -274,10 +266,7 @@ def claim_record(
             [{"qualifier": q, "quantity": n} for q, n in extra.quantities] if extra else []
         ),
         "adjustment_event_ids": by_holder.get(id(claim), []),
-        "lines": [
-            line_record(claim, line, by_holder.get(id(line), []), claim.date)
-            for line in claim.lines
-        ],
+        "lines": [line_record(claim, line, by_holder.get(id(line), [])) for line in claim.lines],
         "balance_error": claim.balance_error or transaction_error,
         "ingested_at": None,
     }
