@@ -32,7 +32,7 @@ def dead_letter_headers(
     ``era.dlt.source.topic``, ``.source.partition``, ``.source.offset``, ``.exception.class``,
     ``.exception.message`` (cut to 2,000 bytes) and ``.service``. A source the record did not
     come from (ingest reads files, not topics) is an empty value."""
-    message = error_message.encode("utf-8", "replace")[:MAX_MESSAGE_BYTES]
+    message = cut_message(error_message).encode("utf-8", "replace")
     return [
         (f"{HEADER_PREFIX}source.topic", (topic or "").encode()),
         (f"{HEADER_PREFIX}source.partition", b"" if partition is None else str(partition).encode()),
@@ -63,7 +63,7 @@ def worker_dead_letter(
         "service": service,
         "reason": reason,
         "error_class": type(error).__name__,
-        "error_message": _message(error),
+        "error_message": cut_message(str(error) or type(error).__name__),
         "file": None,
         "segment_no": None,
         "interchange": None,
@@ -90,6 +90,6 @@ def record_headers(record: dict[str, Any]) -> Headers:
     )
 
 
-def _message(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    return text.encode("utf-8", "replace")[:MAX_MESSAGE_BYTES].decode("utf-8", "replace")
+def cut_message(text: str) -> str:
+    """``text`` cut to at most :data:`MAX_MESSAGE_BYTES` of UTF-8 (never inside a character)."""
+    return text.encode("utf-8", "replace")[:MAX_MESSAGE_BYTES].decode("utf-8", "ignore")

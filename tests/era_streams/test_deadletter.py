@@ -5,7 +5,12 @@ import pytest
 from era_contract.codec import AvroCodec, CodecError
 from era_contract.validation import SchemaViolationError
 from era_contract.vocabulary import DEAD_LETTER
-from era_streams.deadletter import dead_letter_headers, record_headers, worker_dead_letter
+from era_streams.deadletter import (
+    cut_message,
+    dead_letter_headers,
+    record_headers,
+    worker_dead_letter,
+)
 from era_streams.errors import dead_letter_reason
 
 pytestmark = pytest.mark.unit
@@ -44,6 +49,12 @@ def test_long_messages_are_cut() -> None:
         )
     )
     assert len(headers["era.dlt.exception.message"]) == 2000
+
+
+def test_a_cut_never_splits_a_character() -> None:
+    cut = cut_message("x" + "é" * 2000)  # 1 + 4,000 bytes: the cut falls inside an é
+    assert len(cut.encode()) == 1999 and cut == "x" + "é" * 999
+    assert cut_message("short \ud800") == "short ?", "not UTF-8: replaced, not refused"
 
 
 @pytest.mark.parametrize(
