@@ -22,7 +22,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 
 from .adjustments import PER_ADJUSTMENT, CompactAdjustments, Header, plb_dicts
-from .levels import CLAIM_LEVEL, LEVEL_FIELDS, LINE_LEVEL, RULE_NAMES
+from .levels import CLAIM_LEVEL, LEVEL_FIELDS, LINE_LEVEL, RULE_NAMES, generate
 from .loops import ADJUSTMENT_FIELDS, CLAIM_FIELDS, Claim
 from .speedups import cas_json
 
@@ -108,11 +108,7 @@ def _compile(
     defaults = ", ".join(f"{constant}={constant}" for constant in constants)
     source = f"def {name}({params}, *, {defaults}):\n"
     source += body if statements else f"    return {body}\n"
-    namespace = dict(constants)
-    exec(compile(source, f"<jsonl {name}>", "exec"), namespace)
-    write = namespace[name]
-    assert callable(write)
-    return write
+    return generate(name, source, constants)
 
 
 def _runs(

@@ -122,7 +122,8 @@ if tuple(CLAIM_LEVEL) != LEVEL_FIELDS or any(
 
 def generate(name: str, source: str, names: dict[str, object]) -> Callable[..., object]:
     """Compile the function ``name`` from ``source`` with ``names`` (and :data:`RULE_NAMES`)
-    as its globals."""
+    as its globals: the one code generator of the parser (:func:`claim_levels` and the JSON
+    writers of :mod:`.jsonl`)."""
     namespace: dict[str, object] = {**RULE_NAMES, **names}
     exec(compile(source, f"<era_ingest.x12 {name}>", "exec"), namespace)
     function = namespace[name]
