@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration  # builds and installs (dependencies from P
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "era-samples" / "badx12_X221-multiple-claims-single-check.edi"
-SOURCES = ("pyproject.toml", "README.md", "lib", "cli", "services", "schemas")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "lib", "cli", "services", "schemas")
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
@@ -34,7 +34,7 @@ def test_the_installed_wheel_explains_a_sample_outside_the_checkout(tmp_path: Pa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ERA_", "PYTHON", "VIRTUAL"))}
     source = tmp_path / "source"  # built from a copy: the checkout stays clean
     source.mkdir()
-    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.so")
     for name in SOURCES:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, symlinks=True, ignore=skip)
@@ -50,6 +50,9 @@ def test_the_installed_wheel_explains_a_sample_outside_the_checkout(tmp_path: Pa
     assert "era_contract/schemas/adjustment.avsc" in names
     assert any(n.startswith("era_contract/schemas/releases/0.1.0/") for n in names)
     assert "era_cli/main.py" in names
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler:  # the parser's compiled helpers are built into the wheel
+        assert any(n.startswith("era_ingest/x12/_speedups.") for n in names), sorted(names)[:5]
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], tmp_path, env, 120)
@@ -59,6 +62,9 @@ def test_the_installed_wheel_explains_a_sample_outside_the_checkout(tmp_path: Pa
         tmp_path, env, 60,
     )  # fmt: skip
     assert where.startswith(str(venv)), f"era_contract came from {where}, not the new venv"
+    probe = "from era_ingest.x12 import speedups; print(speedups.COMPILED)"
+    compiled = _run([str(venv / "bin" / "python"), "-c", probe], tmp_path, env, 60)
+    assert compiled.strip() == str(bool(compiler)), "the installed parser runs its compiled helpers"
 
     work = tmp_path / "elsewhere"
     work.mkdir()
