@@ -116,6 +116,10 @@ class TransactionalStore:
                 self._transaction[(partition, key)] = value
             self._record = {}
 
+    def record_writes(self) -> int:
+        """How many keys the current record wrote so far."""
+        return len(self._record)
+
     def discard_record(self) -> None:
         """Drop the record's writes (the stage failed on it)."""
         self._record = {}
@@ -172,6 +176,10 @@ class TransactionalStore:
         if partition == self._partition:
             self._partition = -1
             self._state = {}
+
+    def watched_keys(self, partition: int, prefix: bytes) -> list[bytes]:
+        """The committed keys of ``partition`` that start with ``prefix`` (one of ``watch``)."""
+        return [key for key in self._watched.get(partition, {}) if key.startswith(prefix)]
 
     def watched(self) -> list[tuple[bytes, bytes]]:
         """The committed ``(key, value)`` pairs of the watched keys, every partition's."""

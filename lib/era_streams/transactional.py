@@ -61,6 +61,7 @@ from era_streams.changelog import StateBinding
 from era_streams.deadletter import record_headers, worker_dead_letter
 from era_streams.errors import dead_letter_reason
 from era_streams.metrics import StreamMetrics
+from era_streams.progress import GroupProgress, NoProgress, Progress, Punctuator
 from era_streams.stage import Stage
 
 log = logging.getLogger("era.worker")
@@ -147,6 +148,9 @@ class TransactionalLoop:
         dead_letter_encoder: Callable[[dict[str, Any]], bytes] | None = None,
         state: StateBinding | None = None,
         extra_stages: Mapping[str, Stage] | None = None,
+        punctuate: Punctuator | None = None,
+        progress: Progress | None = None,
+        punctuate_interval: float = 1.0,
     ) -> None:
         self.name = name
         self.consumer_factory = consumer_factory
@@ -164,6 +168,10 @@ class TransactionalLoop:
         self.encode_dead_letter = dead_letter_encoder or AvroCodec(DEAD_LETTER).encode
         self.state_binding = state
         self.stages: dict[str, Stage] = {**(extra_stages or {}), source_topic: stage}
+        self.punctuate = punctuate
+        self.progress = progress or NoProgress()
+        self.punctuate_interval = punctuate_interval
+        self._punctuate_due = 0.0
         self._lag_due = 0.0
         self.state = LoopState()
         self._stop = threading.Event()
@@ -183,6 +191,8 @@ class TransactionalLoop:
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
         consumer = self.consumer_factory()
         self._producer, self._consumer = producer, consumer
+        if isinstance(self.progress, GroupProgress):
+            self.progress.bind(consumer)
         self.state.running = True
         try:
             self._check_copartitioned(consumer)
@@ -199,6 +209,8 @@ class TransactionalLoop:
                     messages = consumer.consume(1, timeout=IDLE_POLL_SECONDS)
                 if messages:
                     self._process(messages)
+                if self.punctuate is not None and time.monotonic() >= self._punctuate_due:
+                    self._punctuate(self.punctuate)
                 if self._in_transaction and (
                     not messages
                     or time.monotonic() - self._transaction_started >= self.commit_interval
@@ -214,6 +226,8 @@ class TransactionalLoop:
             raise
         finally:
             self.state.running = False
+            if isinstance(self.progress, GroupProgress):
+                self.progress.close()
             consumer.close()
             self._producer.flush(10)
             self.state.stopped.set()
@@ -258,7 +272,6 @@ class TransactionalLoop:
         )
 
     def _process(self, messages: list[Message]) -> None:
-        producer = self._producer
         binding = self.state_binding
         store = binding.store if binding is not None else None
         stages, single = self.stages, len(self.stages) == 1
@@ -272,9 +285,7 @@ class TransactionalLoop:
                 log.warning("consumer error: %s", error)
                 continue
             if not self._in_transaction:
-                producer.begin_transaction()
-                self._in_transaction = True
-                self._transaction_started = time.monotonic()
+                self._begin()
             key = message.key()
             stage = self.stage if single else stages[message.topic() or ""]
             if store is not None:
@@ -296,6 +307,41 @@ class TransactionalLoop:
                 else:
                     self._produce(output[0], output[1], output[2], None)
             self.state.processed += 1
+
+    def _begin(self) -> None:
+        self._producer.begin_transaction()
+        self._in_transaction = True
+        self._transaction_started = time.monotonic()
+
+    def _punctuate(self, punctuate: Punctuator) -> None:
+        """Run ``punctuate`` for each assigned partition (the store focused on it): its outputs
+        and store writes join the open transaction (one is begun when there are any), so they
+        commit with the offsets or not at all, like a record's."""
+        self._punctuate_due = time.monotonic() + self.punctuate_interval
+        binding = self.state_binding
+        store = binding.store if binding is not None else None
+        for partition in sorted(self.state.assigned):
+            if store is not None:
+                store.focus(partition)
+                store.begin_record()
+            try:
+                outputs = punctuate(partition, self.progress)
+            except Exception as exc:  # nothing is left behind; tried again at the next round
+                if store is not None:
+                    store.discard_record()
+                log.warning(
+                    "%s: punctuation of [%d] failed: %s", self.name, partition, type(exc).__name__
+                )
+                continue
+            if not outputs and (store is None or not store.record_writes()):
+                continue
+            if not self._in_transaction:
+                self._begin()
+            if store is not None:
+                store.end_record()
+            for output in outputs:
+                key = output[2] if len(output) == 3 else None
+                self._produce(output[0], output[1], key, None)
 
     def _produce(
         self,

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Mapping
 
 import faust
+from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry, Counter
 
 from era_contract.topics import TopicNames
@@ -19,6 +20,7 @@ from era_streams.changelog import StateBinding, kafka_changelog_reader
 from era_streams.errors import dead_letter_reason
 from era_streams.host import add_health_pages, host_job, make_app
 from era_streams.metrics import StreamMetrics
+from era_streams.progress import GroupProgress, Punctuator
 from era_streams.settings import WorkerSettings
 from era_streams.stage import Stage
 from era_streams.state import TransactionalStore
@@ -42,12 +44,15 @@ def build_worker(
     store: TransactionalStore | None = None,
     changelog_topic: str | None = None,
     extra_stages: Mapping[str, Stage] | None = None,
+    punctuate: Punctuator | None = None,
 ) -> faust.App:
     """The hosted worker ``name``: ``stage`` over ``source_topic``, exactly once.
 
     With a ``store`` its writes go to ``changelog_topic`` in the loop's transactions and each
     assigned partition is restored from it (:mod:`era_streams.changelog`); ``extra_stages``
-    read more topics co-partitioned with the source (the consumer uses the range assignor).
+    read more topics co-partitioned with the source (the consumer uses the range assignor);
+    ``punctuate`` runs about once a second per assigned partition with the group's progress
+    (:mod:`era_streams.progress`, queried on a consumer of its own).
     """
     kafka, worker, topics = KafkaSettings(), WorkerSettings(), TopicSettings()
     names = TopicNames(topics.prefix)
@@ -79,6 +84,10 @@ def build_worker(
             **{"transaction.timeout.ms": TRANSACTION_TIMEOUT_MS},
         ),
     )
+    progress = None
+    if punctuate is not None:
+        query = consumer_config(kafka, group_id=app_id, **{"isolation.level": "read_uncommitted"})
+        progress = GroupProgress(lambda: Consumer(query), source_topic, list(extra_stages or ()))
     loop = TransactionalLoop(
         name=name,
         consumer_factory=consumer_factory,
@@ -94,6 +103,8 @@ def build_worker(
         dead_letter_encoder=Codecs.from_env().dead_letter.encode,
         state=state,
         extra_stages=extra_stages,
+        punctuate=punctuate,
+        progress=progress,
     )
     app = make_app(app_id, web_host=web_host, web_port=web_port)
     host_job(app, loop)

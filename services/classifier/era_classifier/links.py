@@ -17,6 +17,12 @@ What the store holds (keys are ``kind|...`` bytes, values JSON):
   and ``Claim`` event id (``e``). A PLB names a claim this way; in a worker the entry lives in
   the partition of ``<payer>|<CLP07>`` (sent there through the lookup hop, ``directory``), not
   in the claim's own;
+* ``t`` in a ``cl`` or ``c7`` entry: the claim's ingest time (``ingested_at`` of its first
+  adjustment, when set). A PLB item links only to a claim ingested no later than itself
+  (its own ``ingested_at``): what ``era explain`` decides reading the files in order, so a
+  worker that sees a later claim first (a PLB item waiting at its lookup partition,
+  :mod:`era_classifier.pending`) links the same. Without times (``era explain``, older entries)
+  the order seen decides alone;
 * ``ad|<claim event id>`` — the adjustments of an original (or correction) claim by line,
   group, code and amount: ``{"<line>|<group>|<carc>|<amount>": [event ids]}``;
 * ``fb|<payer>|<reference>`` and ``fbt|<payer>`` — an open forwarding balance (FB) and the
@@ -108,6 +114,9 @@ class Linker:
     def __init__(self, store: KeyValueStore, directory: IndexSink | None = None) -> None:
         self.store = store
         self.directory = directory
+        self.new_claims: list[bytes] | None = None
+        """When a list, each claim seen for the first time appends ``<payer>|<CLP01>`` (the
+        key a PLB item naming it by CLP01 waits under); the caller empties it."""
 
     # -- store helpers --------------------------------------------------------------------------
 
@@ -137,7 +146,10 @@ class Linker:
         """Store an index entry sent to ``directory`` (key ``<payer>|<CLP07>``) in this
         store (the one of the partition of that key)."""
         entry = json.loads(value)["c7"]
-        self._save(b"c7|" + key, {"id": str(entry["id"]), "e": str(entry["e"])})
+        kept: dict[str, object] = {"id": str(entry["id"]), "e": str(entry["e"])}
+        if isinstance(entry.get("t"), int):
+            kept["t"] = entry["t"]
+        self._save(b"c7|" + key, kept)
 
     def link(self, adjustment: Mapping[str, object]) -> Links:
         """The links of ``adjustment`` (and remember it for the adjustments to come)."""
@@ -188,6 +200,7 @@ class Linker:
         """Register the first adjustment's claim and decide its claim-level link."""
         own_key = f"cl|{payer}|{claim_id}".encode()
         previous = self._load(own_key) or {}
+        ingested = adjustment.get("ingested_at")
         if reversal:
             # the original is the claim last paid under the same payer and CLP01 (the partition
             # key, so the lookup never leaves the partition)
@@ -200,11 +213,18 @@ class Linker:
             entry = {"id": claim_id, "c": claim_event, "o": claim_event, "r": None, "l": link_cor}
             pcn = _text(adjustment.get("payer_claim_id"))
             if pcn is not None:
-                self._index(f"{payer}|{pcn}".encode(), {"id": claim_id, "e": claim_event})
+                indexed: dict[str, object] = {"id": claim_id, "e": claim_event}
+                if isinstance(ingested, int):
+                    indexed["t"] = ingested
+                self._index(f"{payer}|{pcn}".encode(), indexed)
+        if isinstance(ingested, int):
+            entry["t"] = ingested
         self._save(own_key, entry)
+        if self.new_claims is not None:
+            self.new_claims.append(f"{payer}|{claim_id}".encode())
         return entry
 
-    def _index(self, key: bytes, entry: dict[str, str]) -> None:
+    def _index(self, key: bytes, entry: dict[str, object]) -> None:
         if self.directory is None:
             self._save(b"c7|" + key, entry)
         else:
@@ -262,18 +282,32 @@ class Linker:
         amount = _amount(adjustment.get("amount"))
         if amount is not None:
             self._forwarding(payer, reference, code, amount)
-        indexed = self._load(f"c7|{payer}|{reference}".encode())
-        if isinstance(indexed, dict):  # named by CLP07: exactly the claim with that number
-            claim_id, claim_event = str(indexed["id"]), indexed["e"]
-        else:  # named by CLP01: the claim last paid under it
-            entry = self._load(f"cl|{payer}|{reference}".encode())
-            if not entry:
-                return NO_LINKS
-            claim_id, claim_event = reference, entry.get("o") or entry.get("r") or entry.get("c")
+        named = self.named_claim(adjustment)
+        if named is None:
+            return NO_LINKS
+        claim_id, claim_event = named
         return Links(
             {**_NO_LINKS, "matched_claim_id": claim_id, "matched_claim_event_id": claim_event},
             note=f"Its reference names claim {claim_id}, seen before.",
         )
+
+    def named_claim(self, adjustment: Mapping[str, object]) -> tuple[str, str] | None:
+        """The claim (CLP01, ``Claim`` event id) a PLB item's reference names among the claims
+        seen and ingested no later than the item; ``None`` when there is none. Reads only."""
+        payer = str(adjustment.get("payer_id") or "")
+        reference = _text(adjustment.get("plb_reference"))
+        if reference is None:
+            return None
+        ingested = adjustment.get("ingested_at")
+        at = ingested if isinstance(ingested, int) else None
+        indexed = self._load(f"c7|{payer}|{reference}".encode())
+        if isinstance(indexed, dict) and _not_after(indexed, at):
+            # named by CLP07: exactly the claim with that number
+            return str(indexed["id"]), str(indexed["e"])
+        entry = self._load(f"cl|{payer}|{reference}".encode())  # by CLP01: the claim last paid
+        if not entry or not _not_after(entry, at):
+            return None
+        return reference, str(entry.get("o") or entry.get("r") or entry.get("c"))
 
     def _forwarding(self, payer: str, reference: str, code: str, amount: Decimal) -> None:
         """A negative FB opens a balance the provider owes (``-amount``); a later FB, WO or 72
@@ -291,6 +325,13 @@ class Linker:
         total_key = FORWARDING_TOTAL_PREFIX + payer.encode()
         total = (_amount(self._load(total_key)) or Decimal(0)) + change
         self._save(total_key, _canonical(total) if total else None)
+
+
+def _not_after(entry: Mapping[str, object], at: int | None) -> bool:
+    """Whether the claim of a ``cl``/``c7`` entry was ingested no later than ``at`` (true when
+    either time is unknown)."""
+    ingested = entry.get("t")
+    return at is None or not isinstance(ingested, int) or ingested <= at
 
 
 def forwarding_balances(items: Iterable[tuple[bytes, bytes]]) -> dict[str, Decimal]:

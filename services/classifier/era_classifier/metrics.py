@@ -55,6 +55,15 @@ class ClassifierMetrics:
             ["kind"],
             registry=registry,
         )
+        self.plb_waits = Counter(
+            "era_classifier_plb_waits_total",
+            "PLB items that named no claim seen yet at their lookup partition, by outcome: parked "
+            "(began to wait), matched (their claim came), passed (left unmatched once the group "
+            "had processed past their ingest time), grace (left unmatched after "
+            "ERA_CLASSIFIER_LINK_GRACE_SECONDS).",
+            ["outcome"],
+            registry=registry,
+        )
         self.dead_letters = dead_letter_counter(registry)
         self._children: dict[tuple[str, str, str, str, str, bool, str], tuple[Counter, ...]] = {}
 

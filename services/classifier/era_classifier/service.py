@@ -15,6 +15,7 @@ from era_classifier.kb import KnowledgeBaseError, load_knowledge_base
 from era_classifier.links import FORWARDING_TOTAL_PREFIX, Linker, forwarding_balances
 from era_classifier.metrics import ClassifierMetrics, ForwardingBalances
 from era_classifier.overrides import OverrideError, load_overrides
+from era_classifier.pending import PENDING_PREFIX, PendingItems
 from era_classifier.settings import ClassifierSettings
 from era_classifier.stage import ClassifierStage
 from era_contract.topics import TopicNames
@@ -47,9 +48,11 @@ def build_stage(
     store: TransactionalStore | None = None,
 ) -> ClassifierStage:
     """The classifier stage for the configured topics and wire codecs; with a ``store`` it
-    links across files (its claim index in ``store``, PLB lookups through the lookup topic)."""
+    links across files (its claim index in ``store``, PLB lookups through the lookup topic,
+    PLB items waiting there for their claim up to ``link_grace_seconds``)."""
     names = TopicNames(TopicSettings().prefix)
     codecs = Codecs.from_env()
+    waits = store is not None and settings.link_grace_seconds > 0
     return ClassifierStage(
         build_classifier(settings),
         decoder=codecs.adjustment,
@@ -58,6 +61,13 @@ def build_stage(
         metrics=metrics,
         linker=Linker(store) if store is not None else None,
         lookup_topic=names.classifier_lookup if store is not None else None,
+        pending=PendingItems(store) if waits and store is not None else None,
+        pending_keys=(
+            (lambda partition: store.watched_keys(partition, PENDING_PREFIX))
+            if store is not None
+            else (lambda partition: ())
+        ),
+        grace_ms=int(settings.link_grace_seconds * 1000),
     )
 
 
@@ -67,7 +77,11 @@ def build_app(registry: CollectorRegistry | None = None) -> faust.App:
     registry = registry or CollectorRegistry()
     metrics = ClassifierMetrics(registry)
     names = TopicNames(TopicSettings().prefix)
-    store = TransactionalStore(watch=(FORWARDING_TOTAL_PREFIX,)) if settings.links else None
+    store = (
+        TransactionalStore(watch=(FORWARDING_TOTAL_PREFIX, PENDING_PREFIX))
+        if settings.links
+        else None
+    )
     stage = build_stage(settings, metrics, store)
     if store is not None:
         registry.register(ForwardingBalances(lambda: forwarding_balances(store.watched())))
@@ -83,6 +97,7 @@ def build_app(registry: CollectorRegistry | None = None) -> faust.App:
         store=store,
         changelog_topic=names.classifier_changelog,
         extra_stages={names.classifier_lookup: stage.lookup} if store is not None else None,
+        punctuate=stage.punctuate if stage.pending is not None else None,
     )
 
 

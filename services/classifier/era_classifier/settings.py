@@ -25,5 +25,12 @@ class ClassifierSettings(BaseSettings):
         description="link across files (a claim index in era.classifier.claim-index-changelog, "
         "PLB lookups through era.classifier.claim-lookup); false: link fields stay null",
     )
+    link_grace_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="how long a PLB item that names no claim seen yet waits at most at its "
+        "lookup partition for the claim (it leaves unmatched as soon as the consumer group has "
+        "processed past its ingest time); 0: it goes on unmatched at once",
+    )
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8002

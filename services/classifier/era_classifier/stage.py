@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from era_classifier.classification import Classifier
 from era_classifier.links import NO_LINKS, ORIGINAL_NOT_SEEN, Linker, Links
 from era_classifier.metrics import ClassifierMetrics
+from era_classifier.pending import PENDING_PREFIX, PendingItems, Waiting, due, leading
 from era_contract.codec import AvroCodec
 from era_contract.splice import AdjustmentSplice
 from era_contract.validation import SchemaViolationError, check_adjustment
+from era_streams.progress import Progress
 from era_streams.stage import Output
 
 ROUTER_FIELDS = {"appeal_deadline": None, "follow_up_by": None, "routed_at": None}
@@ -29,7 +31,10 @@ class ClassifierStage:
     link fields stay null. With a ``lookup_topic`` too (the worker), a PLB item with a reference
     is not classified here but sent there keyed ``<payer>|<reference>`` (the partition that
     holds the claim it may name), and the CLP07 index entries go there keyed
-    ``<payer>|<CLP07>``; :meth:`lookup` is the stage of that topic.
+    ``<payer>|<CLP07>``; :meth:`lookup` is the stage of that topic. With ``pending`` too, a PLB
+    item that names no claim seen yet waits there for it (:mod:`era_classifier.pending`):
+    ``pending_keys(partition)`` lists the keys items wait under, :meth:`punctuate` lets them
+    go unmatched once the group has passed them or after ``grace_ms``.
     """
 
     def __init__(
@@ -44,6 +49,9 @@ class ClassifierStage:
         splice: bool = True,
         linker: Linker | None = None,
         lookup_topic: str | None = None,
+        pending: PendingItems | None = None,
+        pending_keys: Callable[[int], Iterable[bytes]] = lambda partition: (),
+        grace_ms: int = 0,
     ) -> None:
         self.classifier = classifier
         self.decode = decoder.decode
@@ -57,6 +65,12 @@ class ClassifierStage:
         self._sent: list[Output] = []
         if linker is not None and lookup_topic is not None:
             linker.directory = self._send_index_entry
+        self.pending = pending if linker is not None and lookup_topic is not None else None
+        self.pending_keys = pending_keys
+        self.grace_ms = grace_ms
+        if self.pending is not None:
+            assert linker is not None
+            linker.new_claims = []
 
     def _send_index_entry(self, key: bytes, value: bytes) -> None:
         assert self.lookup_topic is not None
@@ -87,15 +101,76 @@ class ClassifierStage:
         self.metrics.links.labels(kind).inc()
 
     def lookup(self, key: bytes | None, value: bytes | None) -> list[Output]:
-        """The stage of the lookup topic: an index entry is remembered (no output); a PLB item
-        is classified and linked here, in the partition of ``<payer>|<reference>``."""
+        """The stage of the lookup topic: an index entry is remembered (and lets the PLB items
+        waiting for it go, matched); a PLB item is classified and linked here, in the partition
+        of ``<payer>|<reference>`` — or waits there when it names no claim seen yet."""
         data = self._bytes(value)
         if data[:1] == b"{":
             if self.linker is None or key is None:
                 raise SchemaViolationError("an index entry needs a linker and a key")
             self.linker.remember_index_entry(key, data)
+            return self._resolve(key) if self.pending is not None else []
+        pending, linker = self.pending, self.linker
+        if pending is None or linker is None or key is None:
+            return self._classified(data)
+        adjustment = self._adjustment(data)  # invalid: dead-lettered now, never parked
+        if not pending.waiting(key) and linker.named_claim(adjustment) is not None:
+            return self._classified(data)
+        now = self.clock_ms()
+        ingested = adjustment.get("ingested_at")
+        pending.park(key, Waiting(data, ingested if isinstance(ingested, int) else now, now))
+        self._count_wait("parked")
+        return []
+
+    def punctuate(self, partition: int, progress: Progress) -> list[Output]:
+        """The PLB items waiting in ``partition`` that may go now, classified: matched when
+        their claim is seen, else unmatched once ``progress`` has passed their ingest time or
+        they waited ``grace_ms`` (the loop calls this about once a second)."""
+        pending, linker = self.pending, self.linker
+        if pending is None or linker is None:
             return []
-        return self._classified(data)
+        now = self.clock_ms()
+        outputs: list[Output] = []
+        for store_key in self.pending_keys(partition):
+            key = store_key[len(PENDING_PREFIX) :]
+            reasons: list[str] = []
+            for item in pending.items(key):  # the oldest first, so one key's items keep order
+                why = self._leaves(item, partition, progress, now)
+                if why is None:
+                    break
+                reasons.append(why)
+            if reasons:
+                outputs.extend(self._release(key, reasons))
+        return outputs
+
+    def _leaves(self, item: Waiting, partition: int, progress: Progress, now: int) -> str | None:
+        """Why a waiting item may go now (``matched`` or a :func:`due` reason), or ``None``."""
+        assert self.linker is not None
+        if self.linker.named_claim(self.decode(item.data)) is not None:
+            return "matched"
+        return due(item, partition=partition, progress=progress, now_ms=now, grace_ms=self.grace_ms)
+
+    def _resolve(self, key: bytes) -> list[Output]:
+        """The items waiting under ``key`` that name a claim seen now, classified (matched)."""
+        pending, linker = self.pending, self.linker
+        assert pending is not None and linker is not None
+        items = pending.items(key)
+        if not items:
+            return []
+        count = leading(items, lambda item: linker.named_claim(self.decode(item.data)) is not None)
+        return self._release(key, ["matched"] * count) if count else []
+
+    def _release(self, key: bytes, reasons: list[str]) -> list[Output]:
+        assert self.pending is not None
+        outputs: list[Output] = []
+        for item, reason in zip(self.pending.release(key, len(reasons)), reasons, strict=True):
+            outputs.extend((out[0], out[1], key) for out in self._classified(item.data))
+            self._count_wait(reason)
+        return outputs
+
+    def _count_wait(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.plb_waits.labels(outcome).inc()
 
     def classify(self, value: bytes | None) -> dict[str, object]:
         """The classified record for one encoded adjustment."""
@@ -107,7 +182,15 @@ class ClassifierStage:
         if self.lookup_topic is None:
             return self._classified(data)
         self._sent = []
+        new_claims = self.linker.new_claims if self.linker is not None else None
+        if new_claims:
+            new_claims.clear()
         outputs = self._classified(data, hop=True)
+        if new_claims:  # a claim seen first: PLB items naming it by CLP01 may wait for it
+            for claim_key in new_claims:
+                if self.pending is not None and self.pending.waiting(claim_key):
+                    outputs = [*outputs, *self._resolve(claim_key)]
+            new_claims.clear()
         return [*outputs, *self._sent] if self._sent else outputs
 
     def _classified(self, data: bytes, *, hop: bool = False) -> list[Output]:
