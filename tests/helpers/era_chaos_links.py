@@ -69,7 +69,9 @@ class LinkOutcome:
     made: Counter[str] = field(default_factory=Counter)
     predicted: Counter[str] = field(default_factory=Counter)
     wrong: int = 0  # a link that is not explain's (or one made twice over: a different value)
-    plb_unmatched: int = 0  # a PLB explain matched that reached its lookup partition first
+    # a PLB item explain matched that the worker left unmatched: it must have waited at its
+    # lookup partition for the claim's index entry (era_classifier.pending), so none may be
+    plb_unmatched: int = 0
     fixture_wrong: int = 0  # on the copies of the fixtures: anything not exactly explain's
     forwarding: dict[str, Decimal] = field(default_factory=dict)
     forwarding_predicted: dict[str, Decimal] = field(default_factory=dict)
@@ -84,9 +86,11 @@ class LinkOutcome:
         )
 
     def assert_each_link_once(self) -> None:
-        """Every link is explain's; on the fixture copies every one is there; FB balances of
-        the fixture payers are explain's (applied once, not twice, not lost)."""
+        """Every link is explain's — no PLB item explain matches left unmatched either; on
+        the fixture copies every one is there; FB balances of the fixture payers are explain's
+        (applied once, not twice, not lost)."""
         assert self.wrong == 0, self.summary()
+        assert self.plb_unmatched == 0, self.summary()
         assert self.fixture_wrong == 0, self.summary()
         assert self.forwarding == self.forwarding_predicted, self.summary()
 
