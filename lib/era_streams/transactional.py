@@ -34,7 +34,11 @@ the offsets; a commit makes them the committed state, an abort rewinds the store
 consumer, and every assigned partition is restored from its changelog before its records are
 processed. A stage may also read more topics (``extra_stages``, co-partitioned with the source:
 the same partition count, the range assignor) and may give an output its own key
-(``(topic, value, key)``).
+(``(topic, value, key)``). A ``punctuate`` callback (:mod:`era_streams.progress`) runs about
+every ``punctuate_interval`` seconds for each assigned partition, the store focused on it, with
+the group's progress: what it returns and writes joins the open transaction (one is begun when
+there is anything), exactly like a record's outputs — the classifier lets waiting PLB items go
+this way.
 
 Why not faust's own ``processing_guarantee="exactly_once"``: faust-streaming 0.15.3 puts each
 sent record into the transaction of its *destination* partition

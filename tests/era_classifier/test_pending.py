@@ -24,6 +24,7 @@ from era_classifier.pending import (
     Waiting,
     due,
     leading,
+    wait_mark,
 )
 from era_classifier.stage import ClassifierStage
 from era_contract.codec import AvroCodec
@@ -159,9 +160,11 @@ def test_an_item_whose_claim_never_comes_leaves_once_the_group_passed_it(
     rig = Rig()
     _, [hop] = rig.source(recoupment(reference="NOSUCH"))
     assert rig.lookup(hop) == []
-    progress = Passed(until=5_001 + CLOCK_SLACK_MS - 1)
+    mark = wait_mark(5_001)
+    assert mark == 7_000  # ingest time + 1 s slack, rounded up to the second
+    progress = Passed(until=mark - 1)
     assert rig.punctuate(progress) == []  # not yet past its ingest time plus the slack
-    assert progress.asked == [(0, 5_001 + CLOCK_SLACK_MS)]
+    assert progress.asked == [(0, mark)]
     progress.until += 1
     [record] = rig.punctuate(progress)
     assert record["matched_claim_id"] is None and record["carc"] == "WO"
@@ -246,8 +249,8 @@ def test_a_later_item_waits_behind_an_earlier_one_of_its_reference(
     rig.lookup(first)
     rig.lookup(second)
     # the second is passed, the first not: neither leaves, the order holds
-    assert rig.punctuate(Passed(until=4_000 + CLOCK_SLACK_MS)) == []
-    assert len(rig.punctuate(Passed(until=5_000 + CLOCK_SLACK_MS))) == 2
+    assert rig.punctuate(Passed(until=wait_mark(4_000))) == []
+    assert len(rig.punctuate(Passed(until=wait_mark(5_000)))) == 2
 
 
 def test_pending_items_keep_their_bytes_and_times() -> None:
@@ -271,4 +274,5 @@ def test_leading_stops_at_the_first_that_waits_and_due_names_why() -> None:
     kwargs: dict[str, Any] = {"partition": 0, "grace_ms": 50}
     assert due(item, progress=NoProgress(), now_ms=149, **kwargs) is None
     assert due(item, progress=NoProgress(), now_ms=150, **kwargs) == GRACE
-    assert due(item, progress=Passed(until=10 + CLOCK_SLACK_MS), now_ms=0, **kwargs) == PASSED
+    assert due(item, progress=Passed(until=wait_mark(10)), now_ms=0, **kwargs) == PASSED
+    assert wait_mark(0) == CLOCK_SLACK_MS and wait_mark(1) == 2 * CLOCK_SLACK_MS

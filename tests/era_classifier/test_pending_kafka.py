@@ -11,6 +11,7 @@ the group is held back."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 import uuid
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 
 from era_classifier.pending import PENDING_PREFIX
 from era_contract.topics import TopicNames
@@ -53,10 +54,8 @@ def blocker(kafka_settings: KafkaSettings, topic_names: TopicNames) -> Iterator[
     producer.produce(topic_names.adjustments, b"held", b"held", partition=CLAIM_PARTITION)
     producer.flush(30)
     yield producer
-    try:
+    with contextlib.suppress(KafkaException):  # already aborted by the test
         producer.abort_transaction(30)
-    except Exception:  # already aborted by the test
-        pass
 
 
 def _publish(kafka: KafkaSettings, names: TopicNames, *records: tuple[int, dict[str, Any]]) -> None:

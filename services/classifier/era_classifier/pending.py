@@ -38,6 +38,13 @@ CLOCK_SLACK_MS = 1000
 another ingest process whose clock is a little ahead still count as before it."""
 
 
+def wait_mark(ingested_ms: int) -> int:
+    """The time the group must have passed before an item ingested at ``ingested_ms`` leaves
+    unmatched: plus :data:`CLOCK_SLACK_MS`, rounded up to a whole second (the items of one file
+    share a few marks, so the progress queries are few)."""
+    return -(-(ingested_ms + CLOCK_SLACK_MS) // 1000) * 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Waiting:
     """One parked PLB item: the Adjustment as received, its ingest time (``ingested_at``, or
@@ -106,10 +113,10 @@ def due(
     item: Waiting, *, partition: int, progress: Progress, now_ms: int, grace_ms: int
 ) -> str | None:
     """Why ``item`` leaves unmatched now — :data:`GRACE` (it waited ``grace_ms``) or
-    :data:`PASSED` (the group has passed its ingest time, plus :data:`CLOCK_SLACK_MS`) — or
+    :data:`PASSED` (the group has passed its :func:`wait_mark`) — or
     ``None`` when it waits on."""
     if now_ms >= item.parked_ms + grace_ms:
         return GRACE
-    if progress.passed(partition, item.ingested_ms + CLOCK_SLACK_MS):
+    if progress.passed(partition, wait_mark(item.ingested_ms)):
         return PASSED
     return None

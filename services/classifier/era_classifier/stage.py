@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 
 from era_classifier.classification import Classifier
 from era_classifier.links import NO_LINKS, ORIGINAL_NOT_SEEN, Linker, Links
 from era_classifier.metrics import ClassifierMetrics
-from era_classifier.pending import PENDING_PREFIX, PendingItems, Waiting, due, leading
+from era_classifier.pending import GRACE, PENDING_PREFIX, PendingItems, Waiting, due, leading
 from era_contract.codec import AvroCodec
 from era_contract.splice import AdjustmentSplice
 from era_contract.validation import SchemaViolationError, check_adjustment
 from era_streams.progress import Progress
 from era_streams.stage import Output
+
+log = logging.getLogger("era.classifier")
 
 ROUTER_FIELDS = {"appeal_deadline": None, "follow_up_by": None, "routed_at": None}
 
@@ -166,6 +169,13 @@ class ClassifierStage:
         for item, reason in zip(self.pending.release(key, len(reasons)), reasons, strict=True):
             outputs.extend((out[0], out[1], key) for out in self._classified(item.data))
             self._count_wait(reason)
+        if GRACE in reasons:  # no claim data: how many, and the bound
+            log.info(
+                "%d PLB item(s) left unmatched after the grace of %d s (the consumer group had "
+                "not processed past their ingest time)",
+                reasons.count(GRACE),
+                self.grace_ms // 1000,
+            )
         return outputs
 
     def _count_wait(self, outcome: str) -> None:
