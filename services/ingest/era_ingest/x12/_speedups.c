@@ -222,13 +222,24 @@ static int key_put_text(key_buffer *key, PyObject *text) {
 }
 
 static int key_put_number(key_buffer *key, PyObject *number, Py_ssize_t minus) {
-    char digits[32];
+    char digits[24];
     Py_ssize_t value = PyLong_AsSsize_t(number);
     if (value == -1 && PyErr_Occurred()) {
         return -1;
     }
-    int size = snprintf(digits, sizeof digits, "%zd", value - minus);
-    return key_put(key, digits, (size_t)size);
+    value -= minus;
+    /* decimal digits, as str(int) writes them (snprintf costs more than the hash) */
+    int negative = value < 0;
+    size_t magnitude = negative ? (size_t)0 - (size_t)value : (size_t)value;
+    char *end = digits + sizeof digits, *at = end;
+    do {
+        *--at = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (negative) {
+        *--at = '-';
+    }
+    return key_put(key, at, (size_t)(end - at));
 }
 
 /* provisional_ids(buffer, prefix, offset, content, items, plb): see speedups.py. */
