@@ -23,6 +23,13 @@ every blocking transactional call waits in slices of ``CALL_TIMEOUT_SECONDS`` an
 backoff (``era_kafka.retry``) for up to ``ERA_INGEST_WRITE_STALL_MAX_SECONDS``; meanwhile
 ``stall.stalled`` is true (``/readyz`` 503, ``era_kafka_write_stalled{service="ingest"}`` 1).
 Past that the attempt fails as before and the file is published again from its last commit.
+
+A transaction whose messages stop being delivered while the cluster answers (librdkafka can hold
+a partition's messages back after a broker restart, until the message timeout of 300 s) is given
+up sooner: when messages are outstanding and none was delivered for
+``ERA_INGEST_DELIVERY_STALL_SECONDS`` (:class:`era_kafka.delivery.DeliveryWatch`), the producer
+is dropped without committing and the next attempt's new producer (same ``transactional.id``)
+fences it and aborts its transaction, then publishes the file again from its last commit.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ from era_ingest.x12 import ParsedTransaction, Problem, parse_path
 from era_ingest.x12.problems import DUPLICATE, OTHER
 from era_kafka.clients import Codecs, producer_config
 from era_kafka.config import KafkaSettings
+from era_kafka.delivery import DeliveryStalledError, DeliveryWatch
 from era_kafka.reader import TopicReadError
 from era_kafka.retry import Backoff, WriteStall, call_with_backoff
 from era_streams.deadletter import Headers, record_headers
@@ -134,6 +142,8 @@ class IngestPublisher:
         self.tokenizer = phi.tokenizer() if phi is not None else None
         self.stall: WriteStall = metrics.write_stall
         self.backoff = Backoff()
+        self.delivery = DeliveryWatch(lambda: len(self.producer), settings.delivery_stall_seconds)
+        self._producer_spent = False  # a transaction was left open on it: replace before use
 
     def start(self) -> None:
         """Fence any earlier producer with this id (aborting its open transaction), then load
@@ -141,12 +151,15 @@ class IngestPublisher:
         self._init_transactions()
         self._load_ledger()
 
-    def _retry(self, operation: Callable[[], Any], what: str) -> Any:
+    def _retry(
+        self, operation: Callable[[], Any], what: str, give_up: Callable[[], bool] = lambda: False
+    ) -> Any:
         return call_with_backoff(
             operation,
             what=what,
             stall=self.stall,
             backoff=self.backoff,
+            give_up=give_up,
             max_seconds=self.settings.write_stall_max_seconds,
         )
 
@@ -169,7 +182,7 @@ class IngestPublisher:
         attempts = self.settings.publish_attempts
         for attempt in range(1, attempts + 1):
             try:
-                if attempt > 1:
+                if attempt > 1 or self._producer_spent:
                     self._restart_producer()
                 return self._publish_once(path)
             except IngestError as exc:
@@ -184,7 +197,11 @@ class IngestPublisher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _restart_producer(self) -> None:
+        """A new producer with the same transactional.id: its ``init_transactions`` fences the
+        old one and aborts (or waits out the commit of) what it left open; then the ledger is
+        read again, in case that commit did land."""
         self.producer = Producer(self.producer_config)
+        self._producer_spent = False
         self._init_transactions()
         self._load_ledger()
 
@@ -206,7 +223,7 @@ class IngestPublisher:
             report = FileReport(**{**progress["report"], "file": path.name})
             done_items = int(progress["items"])
             log.info("%s: resuming after %d committed parser items", path.name, done_items)
-        self.producer.begin_transaction()
+        self._begin()
         try:
             txn = self._publish_contents(path, report, digest, done_items)
             report.settle()
@@ -216,6 +233,10 @@ class IngestPublisher:
             if progress is not None or digest in ledger.progress:
                 self._write_ledger(progress_record(digest, None))
             self._commit()
+        except DeliveryStalledError as exc:
+            self._abandon()
+            message = f"{path.name}: delivery stalled, transaction given up: {exc}"
+            raise IngestError(message, retriable=True) from exc
         except (KafkaException, BufferError) as exc:
             self._abort()
             message = f"{path.name}: publishing failed, transaction aborted: {exc}"
@@ -294,7 +315,7 @@ class IngestPublisher:
             if self._checkpoint_due(txn):
                 self._checkpoint(report, digest, txn, index)
                 txn = _OpenTransaction()
-                self.producer.begin_transaction()
+                self._begin()
         return txn
 
     def _count_set(self, item: ParsedTransaction, tally: Tally) -> None:
@@ -359,9 +380,24 @@ class IngestPublisher:
         key, value = record
         self._produce(self.topics.ingest_ledger, value, key)
 
+    def _begin(self) -> None:
+        self.producer.begin_transaction()
+        self.delivery.restart()
+
     def _commit(self) -> None:
+        """Commit, retrying while the cluster cannot take it; raises
+        :class:`DeliveryStalledError` when the commit's flush delivers nothing for
+        ``delivery_stall_seconds``."""
         producer = self.producer
-        self._retry(lambda: producer.commit_transaction(CALL_TIMEOUT_SECONDS), "commit_transaction")
+        watch = self.delivery
+
+        def stalled() -> bool:
+            watch.check()  # raises DeliveryStalledError
+            return False
+
+        self._retry(
+            lambda: producer.commit_transaction(CALL_TIMEOUT_SECONDS), "commit_transaction", stalled
+        )
 
     def _already_published(self, item: ParsedTransaction, path: Path, report: FileReport) -> bool:
         """True (and reported) when the very same set was published before, from another file."""
@@ -390,8 +426,10 @@ class IngestPublisher:
             try:
                 self.producer.produce(topic, value, key, headers=headers)
                 break
-            except BufferError:
+            except BufferError:  # the queue is full: wait for deliveries, unless none come
+                self.delivery.check()
                 self.producer.poll(0.05)
+        self.delivery.produced()
         self.producer.poll(0)
 
     def _dead_letter(self, problem: Problem, reason: str, digest: str, tally: Tally) -> None:
@@ -411,7 +449,27 @@ class IngestPublisher:
                 lambda: producer.abort_transaction(CALL_TIMEOUT_SECONDS), "abort_transaction"
             )
         except KafkaException as exc:
+            self._producer_spent = True
             log.error("abort_transaction failed: %s", exc)
+
+    def _abandon(self) -> None:
+        """Give up a transaction whose messages are not delivered: its queued messages are
+        purged and nothing is committed; the next attempt's producer fences this one (which
+        aborts the transaction) — no abort on this producer, it would wait for the same
+        stuck messages."""
+        stalled = self.producer
+        self._producer_spent = True
+        log.warning(
+            "%d message(s) not delivered for %.0fs: the transaction is given up, a new producer"
+            " takes over",
+            len(stalled),
+            self.settings.delivery_stall_seconds,
+        )
+        try:
+            stalled.purge(in_queue=True, in_flight=True, blocking=False)
+            stalled.poll(0)
+        except (KafkaException, RuntimeError) as exc:  # purging is only tidying up
+            log.warning("purging the stalled producer failed: %s", exc)
 
     def close(self) -> None:
         """Flush and release the producer."""

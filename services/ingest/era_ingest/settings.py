@@ -40,6 +40,13 @@ class IngestSettings(BaseSettings):
         description="how long one blocking Kafka call (commit, init, abort) is retried with"
         " backoff while the cluster cannot take writes, before the attempt fails",
     )
+    delivery_stall_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a file's transaction with messages outstanding and none delivered for this"
+        " long is given up (never committed) and the file published again on a new producer"
+        " with the same transactional.id, instead of waiting out the 300 s message timeout",
+    )
     inbox: Path = Path("var/inbox")
     poll_seconds: float = Field(default=1.0, gt=0)
     stable_seconds: float = Field(
