@@ -1,6 +1,7 @@
 """The loop's keyed state, one suite run twice (the in-memory Kafka of ``fake_kafka`` and the real
 broker): state written in a transaction survives a restart of the worker, and is never applied
-twice — not after an aborted commit, a lost assignment or a dead-lettered record.
+twice — not after an aborted commit, a lost assignment or a dead-lettered record; what a
+punctuation outputs and writes commits with the transaction, or is done again.
 
 The stage counts the records of each key in its store and outputs ``<key>=<count>``: a count
 applied twice would skip a number, a count lost would repeat one; so "every ``k=n`` exactly once"
@@ -176,10 +177,11 @@ def start(
     *,
     consumer: Any = None,
     producer: Any = None,
-    stage: Callable[[TransactionalStore], Counting] | None = None,
+    stage: Callable[[TransactionalStore], Any] | None = None,
+    store: TransactionalStore | None = None,
     **options: Any,
 ) -> Running:
-    store = TransactionalStore()
+    store = store if store is not None else TransactionalStore()
     made_consumer = consumer if consumer is not None else env.consumer()
     made_producer = producer if producer is not None else env.producer(f"{env.group}-a")
     loop = TransactionalLoop(
@@ -349,3 +351,72 @@ def test_a_changelog_with_another_partition_count_stops_the_loop_at_start(env: E
     with pytest.raises(CopartitionError, match=f"{odd} has {PARTITIONS + 1}"):
         loop.run()
     assert outputs(env) == Counter(), "nothing was processed"
+
+
+PARKED = b"p|"
+
+
+@dataclass
+class Parking:
+    """Parks each record in ``store`` (``p|<key>|<value>``) and outputs nothing."""
+
+    store: TransactionalStore
+
+    def __call__(self, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
+        assert key is not None and value is not None
+        self.store.put(PARKED + key + b"|" + value, b"1")
+        return []
+
+
+def releasing(store: TransactionalStore, out: str) -> Callable[[int, Any], list[Any]]:
+    """A punctuator: every parked record of the partition goes to ``out`` and leaves the store."""
+
+    def punctuate(partition: int, progress: Any) -> list[Any]:
+        released = []
+        for key in store.watched_keys(partition, PARKED):
+            if store.get(key) is not None:
+                store.put(key, None)
+                released.append((out, key[len(PARKED) :], key))
+        return released
+
+    return punctuate
+
+
+def test_punctuation_outputs_and_writes_commit_with_the_transaction(env: Env) -> None:
+    for n in range(3):
+        for k in range(KEYS):
+            env.publish(b"k%d" % k, b"v%d" % n)
+    want = Counter(b"k%d|v%d" % (k, n) for k in range(KEYS) for n in range(3))
+    # parked by a loop without punctuation, then restored by the next from the changelog
+    store = TransactionalStore(watch=(PARKED,))
+    first = start(env, stage=Parking, store=store)
+    try:
+        wait_for(lambda: len(store.watched_keys(0, PARKED) + store.watched_keys(1, PARKED))
+                 == len(want), 60, "every record parked")  # fmt: skip
+    finally:
+        first.stop()
+    assert outputs(env) == Counter()
+    # the next loop's first two commits fail: what the punctuation released is done again
+    store = TransactionalStore(watch=(PARKED,))
+    producer = FailingCommits(env.producer(f"{env.group}-b"), failures=2)
+    second = start(
+        env,
+        producer=producer,
+        stage=Parking,
+        store=store,
+        punctuate=releasing(store, env.out),
+        punctuate_interval=0.2,
+    )
+    try:
+        wait_for(lambda: sum(outputs(env).values()) >= len(want), 60, "every record released")
+        wait_for(lambda: producer.failed == 2, 30, "the two failed commits")
+        wait_for(lambda: not store.watched_keys(0, PARKED) + store.watched_keys(1, PARKED),
+                 30, "the store empty")  # fmt: skip
+    finally:
+        second.stop()
+    assert outputs(env) == want, "each parked record released once"
+    assert not first.errors and not second.errors
+    restored = TransactionalStore()
+    for partition in range(PARTITIONS):
+        restored.restore(partition, env.reader(env.changelog, partition))
+    assert restored.items(0) + restored.items(1) == [], "the releases are in the changelog"
