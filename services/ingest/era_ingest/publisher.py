@@ -168,8 +168,9 @@ class IngestPublisher:
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
 
     def _load_ledger(self) -> None:
-        self.ledger = IngestLedger()
-        self.ledger.load(self.kafka, self.topics.ingest_ledger)
+        ledger = IngestLedger()  # whole or not at all: a failed read keeps the old one
+        ledger.load(self.kafka, self.topics.ingest_ledger)
+        self.ledger = ledger
 
     def publish(self, path: Path) -> FileReport:
         """Parse and publish ``path``; returns its report.
@@ -199,11 +200,14 @@ class IngestPublisher:
     def _restart_producer(self) -> None:
         """A new producer with the same transactional.id: its ``init_transactions`` fences the
         old one and aborts (or waits out the commit of) what it left open; then the ledger is
-        read again, in case that commit did land."""
+        read again, in case that commit did land. Until both succeeded the producer counts as
+        spent, so the next :meth:`publish` (the drop folder's next poll, after the last attempt
+        failed here) restarts again instead of trusting a ledger that may lack a commit."""
+        self._producer_spent = True
         self.producer = Producer(self.producer_config)
-        self._producer_spent = False
         self._init_transactions()
         self._load_ledger()
+        self._producer_spent = False
 
     def _publish_once(self, path: Path) -> FileReport:
         started = time.perf_counter()
