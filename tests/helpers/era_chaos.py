@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +19,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
 from era_contract.topics import TopicNames
 from era_ingest.synth import generate
 from era_ingest.x12 import ParsedTransaction, parse_path
-from era_kafka.clients import Codecs
+from era_kafka.clients import Codecs, consumer_config
 from era_kafka.config import KafkaSettings
-from era_kafka.reader import read_topic
 from era_testing import era_command, read_records
 
 Expected = dict[str, tuple[str, Decimal]]  # event id -> (route, amount)
@@ -194,22 +196,65 @@ class Outcome:
         assert self.unexpected == 0, self.summary()
 
 
+def _read_raw(
+    kafka: KafkaSettings, topic: str, isolation: str
+) -> list[tuple[int, int, int, list[tuple[str, bytes | None]], bytes | None]]:
+    """(partition, offset, timestamp, headers, value) of every record of ``topic`` up to its end,
+    as a ``read_committed`` or a ``read_uncommitted`` reader sees it."""
+    consumer = Consumer(
+        consumer_config(
+            kafka,
+            group_id=f"era-locate-{uuid.uuid4().hex[:8]}",
+            **{"isolation.level": isolation, "enable.partition.eof": True},
+        )
+    )
+    rows = []
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        pending, deadline = set(partitions), time.monotonic() + 60
+        while pending and time.monotonic() < deadline:
+            for message in consumer.consume(500, timeout=0.5):
+                error = message.error()
+                if error is None:
+                    rows.append(
+                        (
+                            message.partition(),
+                            message.offset(),
+                            message.timestamp()[1],
+                            list(message.headers() or []),
+                            message.value(),
+                        )
+                    )
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(message.partition())
+    finally:
+        consumer.close()
+    return rows
+
+
 def locate(kafka: KafkaSettings, names: TopicNames, event_ids: set[str]) -> list[str]:
-    """For each of ``event_ids`` (at most 5): its copies on era.adjustments, the classified topic
-    and the route topics, as ``topic[partition]@offset (timestamp)``: the stage whose output
-    holds the first extra copy is the one that doubled it."""
+    """For each of ``event_ids`` (at most 5): every copy on era.adjustments, the classified
+    topic, the lookup topic and the route topics, as ``topic[partition]@offset (timestamp)``
+    with its header names and whether it is committed or in an aborted transaction (read
+    uncommitted, compared with read committed). The first stage with two *committed* copies is
+    the one that doubled it; aborted copies beside them show the abort/redo it went through."""
     found: dict[str, list[str]] = {event: [] for event in sorted(event_ids)[:5]}
-    topics = [names.adjustments, names.classified, *names.routes.values()]
+    topics = [names.adjustments, names.classified, names.classifier_lookup, *names.routes.values()]
     codecs = Codecs()
     for topic in topics:
         codec = codecs.for_schema(names.schema_for(topic))
-        for record in read_topic(kafka, topic, idle_timeout=1.0):
-            if record.value is None:
+        committed = {(r[0], r[1]) for r in _read_raw(kafka, topic, "read_committed")}
+        for partition, offset, stamp, headers, value in _read_raw(kafka, topic, "read_uncommitted"):
+            if value is None or value[:1] == b"{":  # tombstones, the lookup's index entries
                 continue
-            event = codec.decode(record.value).get("event_id")
+            event = codec.decode(value).get("event_id")
             if event in found:
+                state = "committed" if (partition, offset) in committed else "aborted"
+                header_names = ",".join(name for name, _ in headers)
                 found[event].append(
-                    f"{topic}[{record.partition}]@{record.offset} ({record.timestamp_ms})"
+                    f"{topic}[{partition}]@{offset} ({stamp}) {state}"
+                    + (f" headers={header_names}" if header_names else "")
                 )
     return [f"{event}: {', '.join(copies)}" for event, copies in found.items()]
 
