@@ -505,7 +505,9 @@ class TransactionalLoop:
             self._retry(
                 lambda: consumer.committed(partitions, timeout=CALL_TIMEOUT_SECONDS), "committed"
             )
-            binding.restore(tp.partition for tp in partitions)
+            # a leader change meanwhile (a broker restarting) is waited out, not fatal
+            assigned = [tp.partition for tp in partitions]
+            self._retry(lambda: binding.restore(assigned), "restore")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._in_transaction:

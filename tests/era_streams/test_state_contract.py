@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -243,6 +243,39 @@ def test_state_survives_a_restart_and_counts_on(env: Env) -> None:
         changelog.restore(partition, env.reader(env.changelog, partition))
     restored = dict(changelog.items(0) + changelog.items(1))
     assert restored == {b"k%d" % k: b"5" for k in range(KEYS)}, "the changelog holds the state"
+
+
+class FailingRestores:
+    """Wraps a changelog reader: the first read fails as during a leader change (seen in
+    `make chaos-cluster`: ``get_watermark_offsets`` answering NOT_LEADER_FOR_PARTITION)."""
+
+    def __init__(self, inner: ChangelogReader) -> None:
+        self.inner, self.failed = inner, 0
+
+    def __call__(self, topic: str, partition: int) -> list[tuple[bytes, bytes | None]]:
+        if not self.failed:
+            self.failed += 1
+            raise KafkaException(KafkaError(KafkaError.NOT_LEADER_FOR_PARTITION, "injected"))
+        return self.inner(topic, partition)
+
+
+def test_a_restore_that_meets_a_leader_change_is_retried(env: Env) -> None:
+    publish(env, 3)
+    first = start(env)
+    try:
+        wait_for(lambda: outputs(env) == expected(3), 60, "the first outputs")
+    finally:
+        first.stop()
+    publish(env, 2)
+    reader = FailingRestores(env.reader)
+    second = start(replace(env, reader=reader), producer=env.producer(f"{env.group}-b"))
+    try:
+        wait_for(lambda: sum(outputs(env).values()) >= KEYS * 5, 60, "the outputs after restart")
+    finally:
+        second.stop()
+    assert reader.failed == 1
+    assert not second.errors, second.errors
+    assert outputs(env) == expected(5), "counted on from the state restored on the retry"
 
 
 class FailingCommits:
