@@ -453,7 +453,8 @@ class TransactionalLoop:
 
     def _renew_producer(self, exc: KafkaException) -> None:
         """Replace a fatally failed producer by a new one with the same transactional.id: its
-        ``init_transactions`` bumps the epoch, which aborts whatever the old one left open. The
+        ``init_transactions`` bumps the epoch, which aborts whatever the old one left open (or
+        waits for its commit to complete); the state is restored from the changelog and the
         caller consumes again from the committed offsets."""
         self._renewals += 1
         if self._renewals > MAX_PRODUCER_RENEWALS:
@@ -471,6 +472,13 @@ class TransactionalLoop:
         producer = self.producer_factory()
         self._producer = producer
         self._retry(lambda: producer.init_transactions(CALL_TIMEOUT_SECONDS), "init_transactions")
+        binding = self.state_binding
+        if binding is not None and self.state.assigned:
+            # the failed transaction may have committed after all ("commit succeeded on the
+            # broker but the transaction had already failed locally"): now that it is resolved,
+            # the state is what the changelog holds, as the offsets are what the group holds
+            assigned = sorted(self.state.assigned)
+            self._retry(lambda: binding.restore(assigned), "restore")
 
     def _rewind(self) -> None:
         """After an abort, consume again from the last committed offsets."""

@@ -278,6 +278,49 @@ def test_a_restore_that_meets_a_leader_change_is_retried(env: Env) -> None:
     assert outputs(env) == expected(5), "counted on from the state restored on the retry"
 
 
+class CommitLandsThenFails:
+    """A producer whose first commit lands on the broker and then fails fatally, as librdkafka
+    reports "Transaction commit succeeded on the broker but the transaction had already failed
+    locally"; a second ``init_transactions`` (the loop's renewal) makes a new producer with the
+    same transactional.id."""
+
+    def __init__(self, env: Env, transactional_id: str) -> None:
+        self.env, self.transactional_id = env, transactional_id
+        self.inner = env.producer(transactional_id)
+        self.inits = self.failed = 0
+
+    def init_transactions(self, timeout: float = -1) -> None:
+        self.inits += 1
+        if self.inits > 1:
+            self.inner = self.env.producer(self.transactional_id)
+        self.inner.init_transactions(timeout)
+
+    def commit_transaction(self, timeout: float = -1) -> None:
+        self.inner.commit_transaction(timeout)
+        if not self.failed:
+            self.failed += 1
+            error = KafkaError(KafkaError.INVALID_TXN_STATE, "injected", fatal=True)
+            raise KafkaException(error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_commit_that_landed_but_failed_locally_keeps_its_state(env: Env) -> None:
+    publish(env, 3)
+    producer = CommitLandsThenFails(env, f"{env.group}-a")
+    running = start(env, producer=producer)
+    try:
+        wait_for(lambda: producer.inits == 2, 60, "the producer renewed after the commit")
+        publish(env, 2)  # counted on from the state of the commit that landed
+        wait_for(lambda: sum(outputs(env).values()) >= KEYS * 5, 60, "the later outputs")
+    finally:
+        running.stop()
+    assert producer.failed == 1
+    assert not running.errors, running.errors
+    assert outputs(env) == expected(5), "the renewed loop restored what the commit wrote"
+
+
 class FailingCommits:
     """Wraps a producer: the first ``failures`` commits fail as an abortable error would."""
 
