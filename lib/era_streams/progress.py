@@ -106,7 +106,7 @@ class GroupProgress:
             return False
         try:
             return self._passed(partition, timestamp_ms)
-        except (KafkaException, RuntimeError) as exc:
+        except (KafkaException, RuntimeError, ValueError) as exc:
             log.warning("group progress: query failed, retried later: %s", type(exc).__name__)
             self._quiet_until = self._clock() + RETRY_AFTER_FAILURE_SECONDS
             return False
@@ -127,7 +127,8 @@ class GroupProgress:
         positions = self._loop.position(
             [TopicPartition(topic, partition) for topic in self.extra_topics]
         )
-        return all(tp.offset >= mark for tp, mark in zip(positions, marks, strict=True))
+        # an unknown position (nothing fetched yet) reads as 0: passed only when nothing was there
+        return all(max(tp.offset, 0) >= mark for tp, mark in zip(positions, marks, strict=True))
 
     def _query_consumer(self) -> Consumer:
         if self._query is None:
