@@ -32,6 +32,8 @@ BENCH = ROOT / "var" / "bench"
 PYX12_VENV = BENCH / "pyx12-venv"
 PYX12_COUNT = Path(__file__).resolve().parent / "pyx12_count.py"
 TIMEOUT_S = 900.0
+SHORT_RUNS = 3
+"""Runs per round of ``era parse`` on pyx12's slice (a third of a second against pyx12's ~10 s)."""
 # The parser without the CLI and JSON encoding: where the time of `era parse` goes.
 PARSE_ONLY = """
 import sys
@@ -200,17 +202,21 @@ class Row:
         return self.adjustments / self.run.wall if self.run.wall else 0.0
 
 
-def best_of(cmd: list[str], repeat: int, capture: bool = False) -> Measure:
-    """The fastest (wall) of ``repeat`` runs; the peak RSS is the largest seen."""
-    runs = [measure(cmd, capture) for _ in range(max(1, repeat))]
-    fastest = min(runs, key=lambda m: m.wall)
-    return Measure(
-        fastest.returncode,
-        fastest.wall,
-        fastest.cpu,
-        max(m.rss_mib for m in runs),
-        fastest.stdout,
-    )
+def fastest(runs: list[Measure]) -> Measure:
+    """The fastest (wall) of ``runs``, with the largest peak RSS seen."""
+    best = min(runs, key=lambda m: m.wall)
+    return Measure(best.returncode, best.wall, best.cpu, max(m.rss_mib for m in runs), best.stdout)
+
+
+def alternated(jobs: list[tuple[list[str], int, bool]], rounds: int) -> list[Measure]:
+    """The fastest run of each job ``(cmd, runs per round, capture)``, the jobs taking turns
+    for ``rounds`` rounds: a burst of load on a shared machine falls on every tool's runs alike,
+    not on one tool's block of runs."""
+    runs: list[list[Measure]] = [[] for _ in jobs]
+    for _ in range(max(1, rounds)):
+        for done, (cmd, per_round, capture) in zip(runs, jobs, strict=True):
+            done.extend(measure(cmd, capture) for _ in range(per_round))
+    return [fastest(done) for done in runs]
 
 
 def print_table(rows: list[Row], baseline: Row | None) -> None:
@@ -252,36 +258,40 @@ def run(
     big_gb: float | None = None,
 ) -> ParseRun:
     """Generate (or reuse) the inputs and measure every tool on them: each the fastest of
-    ``repeat`` runs, pyx12 too, so a burst of load on a shared machine hits neither side alone."""
+    ``repeat`` rounds in which the tools take turns (:func:`alternated`; era on pyx12's short
+    slice :data:`SHORT_RUNS` times a round), so a burst of load on a shared machine hits
+    neither side alone."""
     BENCH.mkdir(parents=True, exist_ok=True)
     ensure_bytecode()
     era = [*era_command(), "parse", "--format", "jsonl"]
 
     main_file = BENCH / f"synth-{adjustments}-s{seed}.835"
     summary = synth(main_file, ["--adjustments", str(adjustments), "--seed", str(seed)])
-    rows = [
-        Row(
-            "era parse --format jsonl",
-            main_file.name,
-            summary["adjustments"],
-            best_of([*era, str(main_file)], repeat),
-        )
+    jobs: list[tuple[list[str], int, bool]] = [
+        ([*era, str(main_file)], 1, False),
+        ([sys.executable, "-c", PARSE_ONLY, str(main_file)], 1, True),
     ]
-    api = best_of([sys.executable, "-c", PARSE_ONLY, str(main_file)], repeat, capture=True)
+    sliced = BENCH / f"slice-{pyx12_adjustments}-s{seed}.835"
+    in_slice = 0
+    if not skip_pyx12:
+        python = ensure_pyx12()
+        in_slice = make_slice(main_file, sliced, pyx12_adjustments)
+        # era on the slice runs ~1/30 as long as pyx12: SHORT_RUNS of it per round, so that
+        # one burst of load cannot spoil every run of it
+        jobs.append(([*era, str(sliced)], SHORT_RUNS, False))
+        jobs.append(([str(python), str(PYX12_COUNT), str(sliced)], 1, True))
+    measured = alternated(jobs, repeat)
+    rows = [Row("era parse --format jsonl", main_file.name, summary["adjustments"], measured[0])]
+    api = measured[1]
     api_count = int(api.stdout.split()[0]) if api.returncode == 0 and api.stdout else -1
     rows.append(Row("parse_path() only, no JSON output", main_file.name, api_count, api))
     baseline: Row | None = None
     slice_row: Row | None = None
     failed = rows[0].run.returncode != 0 or api_count != summary["adjustments"]
     if not skip_pyx12:
-        python = ensure_pyx12()
-        sliced = BENCH / f"slice-{pyx12_adjustments}-s{seed}.835"
-        in_slice = make_slice(main_file, sliced, pyx12_adjustments)
-        slice_row = Row(
-            "era parse --format jsonl", sliced.name, in_slice, best_of([*era, str(sliced)], repeat)
-        )
+        slice_row = Row("era parse --format jsonl", sliced.name, in_slice, measured[2])
         rows.append(slice_row)
-        pyx12 = best_of([str(python), str(PYX12_COUNT), str(sliced)], repeat, capture=True)
+        pyx12 = measured[3]
         counted = int(pyx12.stdout.split()[0]) if pyx12.returncode == 0 and pyx12.stdout else -1
         if counted != in_slice:
             sys.stderr.write(f"! pyx12 counted {counted} adjustments, the slice has {in_slice}\n")
@@ -315,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=835, help="era synth seed")
     parser.add_argument("--pyx12-adjustments", type=int, default=20_000, help="pyx12 slice size")
     parser.add_argument("--rss-mb", type=float, default=10.0, help="file size for the RSS check")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each tool, best kept")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (tools alternate), best kept")
     parser.add_argument("--skip-pyx12", action="store_true", help="no pyx12 baseline")
     parser.add_argument("--big", action="store_true", help="also parse a 1 GB file (cached)")
     parser.add_argument("--big-gb", type=float, default=1.0, help="size of the --big file")
