@@ -116,7 +116,7 @@ fmt: setup ## format the code with ruff
 bench: prerequisites setup ## every benchmark in one table (parse, pipeline, latency, memory incl. 1 GB, scaling; ~1 h; ERA_BENCH_CLUSTER=3 adds a replicated row)
 	$(BIN)/python bench/pipeline_bench.py --big
 
-bench-quick: prerequisites setup ## the same table at small sizes (20k adjustments, 20 s latency, no 1 GB file; ~5 min)
+bench-quick: prerequisites setup ## the same table at small sizes (20k-adjustment pipeline, 20 s latency, no 1 GB file; parse rows as in bench; ~6 min)
 	$(BIN)/python bench/pipeline_bench.py --quick
 
 bench-parse: setup ## era parse vs pyx12 on the same generated file (adjustments/s)
