@@ -29,7 +29,7 @@ PYTEST := PATH="$(TOOLS_BIN):$$PATH" $(BIN)/pytest
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml setup.py services/ingest/era_ingest/x12/_speedups.c
+$(STAMP): pyproject.toml setup.py services/ingest/era_ingest/x12/_speedups.c services/ingest/era_ingest/x12/_sha256.h
 	@PYTHON=$(PYTHON) deploy/local/prerequisites.sh python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -18,6 +18,7 @@ setup(
         Extension(
             "era_ingest.x12._speedups",
             sources=["services/ingest/era_ingest/x12/_speedups.c"],
+            depends=["services/ingest/era_ingest/x12/_sha256.h"],
             extra_compile_args=["-O2"],
             define_macros=[("ERA_OPENSSL", "1")] if _openssl else [],
             include_dirs=[str(path) for path in _openssl if path != Path("/usr/include")],

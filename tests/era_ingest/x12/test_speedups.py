@@ -4,10 +4,12 @@ input, and the parser's output does not depend on which one runs."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from json.encoder import encode_basestring_ascii as escape
 from pathlib import Path
 
@@ -195,3 +197,36 @@ def test_cas_json_refuses_what_it_cannot_write() -> None:
         speedups.cas_json([], iter(["x"]), "", "", "", [item[:5]], pieces, escape)
     with pytest.raises(TypeError):
         speedups.cas_json([], iter(["x"]), "", "", "", [item], pieces[:9], escape)
+
+
+def test_the_build_without_openssl_hashes_the_same(tmp_path: Path) -> None:
+    """The FIPS 180-4 code of _sha256.h (used where OpenSSL's header is missing), built here."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler on this machine")
+    source = Path(speedups.__file__).with_name("_speedups.c")
+    built = tmp_path / f"_speedups{sysconfig.get_config_var('EXT_SUFFIX')}"
+    include = f"-I{sysconfig.get_paths()['include']}"
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-O2", include, str(source), "-o", str(built)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    spec = importlib.util.spec_from_file_location("_speedups", built)
+    assert spec is not None and spec.loader is not None
+    portable = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(portable)
+    for size in range(130):
+        text = "é" * (size // 2) + "x" * (size % 2)
+        assert portable.hash32(text) == hashlib.sha256(text.encode()).hexdigest()[:32]
+    items = [(n, 1, "CO", "45", f"{n}.00", None) for n in range(50)]
+    results = []
+    for provisional_ids, finish_ids in (
+        (portable.provisional_ids, portable.finish_ids),
+        (speedups.py_provisional_ids, speedups.py_finish_ids),
+    ):
+        buffer = bytearray()
+        provisional_ids(buffer, "prefix\x1f", 3, "C\x1fI\x1f", items, False)
+        results.append(finish_ids("prefix\x1f", buffer))
+    assert results[0] == results[1]
