@@ -197,6 +197,9 @@ def test_cas_json_refuses_what_it_cannot_write() -> None:
         speedups.cas_json([], iter(["x"]), "", "", "", [item[:5]], pieces, escape)
     with pytest.raises(TypeError):
         speedups.cas_json([], iter(["x"]), "", "", "", [item], pieces[:9], escape)
+    not_a_code = (1, 1, 45, 'needs "escaping"', "1.00", None)  # the second would call escape
+    with pytest.raises(TypeError, match="expected str codes"):
+        speedups.cas_json([], iter(["x"]), "", "", "", [not_a_code], pieces, escape)
 
 
 def test_the_build_without_openssl_hashes_the_same(tmp_path: Path) -> None:

@@ -382,9 +382,10 @@ static PyObject *cas_json(PyObject *module, PyObject *const *args, Py_ssize_t na
             }
             return NULL;
         }
+        /* each step only after the one before succeeded: never call on with an error set */
         PyObject *segment = PyObject_Str(PyTuple_GET_ITEM(item, 0));
-        PyObject *group = json_code(PyTuple_GET_ITEM(item, 2), escape);
-        PyObject *reason = json_code(PyTuple_GET_ITEM(item, 3), escape);
+        PyObject *group = segment ? json_code(PyTuple_GET_ITEM(item, 2), escape) : NULL;
+        PyObject *reason = group ? json_code(PyTuple_GET_ITEM(item, 3), escape) : NULL;
         PyObject *quantity = PyTuple_GET_ITEM(item, 5);
         PyObject *parts[17];
         int n = 0, failed = segment == NULL || group == NULL || reason == NULL;
